@@ -1,0 +1,1 @@
+"""Roles with their permissions, principals, and the one question every action asks: can()."""

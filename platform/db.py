@@ -1,0 +1,243 @@
+"""Database engine, sessions and the tenant scope that every session carries.
+
+Isolation happens twice. The ORM adds the scope's filter to every query of a tenant-owned
+model (``with_loader_criteria`` on ``do_orm_execute``) and refuses to flush rows outside it;
+on PostgreSQL the same scope is written into transaction-local settings that the row-level
+security policies read, so SQL that bypasses the ORM is still confined. A session with no
+scope sees no tenant-owned row: isolation fails closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    false,
+    or_,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from renda.platform.config import Settings, get_settings
+
+# BIGINT on PostgreSQL, INTEGER (rowid alias, autoincrementing) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+JsonType = JSON()
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: Id,
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JsonType,
+    }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one unit of work may see: tenants, joint stations, and the acting user's own rows."""
+
+    tenant_ids: frozenset[int] = field(default_factory=frozenset)
+    joint_station_ids: frozenset[int] = field(default_factory=frozenset)
+    user_id: int | None = None
+    everything: bool = False  # platform operators and system jobs (demo load, migrations)
+
+    @classmethod
+    def system(cls) -> Scope:
+        return cls(everything=True)
+
+    def sees_tenant(self, tenant_id: int | None) -> bool:
+        return self.everything or (tenant_id is not None and tenant_id in self.tenant_ids)
+
+
+class TenantOwned:
+    """Mixin for every table whose rows belong to one tenant.
+
+    ``tenant_id`` comes first in the table's composite indexes. Subclasses widen what a scope
+    sees by overriding :meth:`scope_criteria` (joint-station records, a user's own rows); the
+    row-level security policy of the table must say the same (see the migrations).
+    """
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
+        return mapped_column(Id, ForeignKey("tenants.id"), nullable=False)
+
+    @classmethod
+    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
+        if not scope.tenant_ids:
+            return false()
+        return cls.tenant_id.in_(sorted(scope.tenant_ids))  # type: ignore[attr-defined]
+
+    def in_scope(self, scope: Scope) -> bool:
+        return scope.sees_tenant(self.tenant_id)  # type: ignore[attr-defined]
+
+
+class JointStationShared(TenantOwned):
+    """Tenant-owned rows that may also belong to a joint station, seen by all its members."""
+
+    @declared_attr
+    def joint_station_id(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(Id, ForeignKey("joint_stations.id"), nullable=True)
+
+    @classmethod
+    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
+        own = super().scope_criteria(scope)
+        if not scope.joint_station_ids:
+            return own
+        return or_(own, cls.joint_station_id.in_(sorted(scope.joint_station_ids)))  # type: ignore[attr-defined]
+
+    def in_scope(self, scope: Scope) -> bool:
+        return super().in_scope(scope) or (
+            self.joint_station_id is not None  # type: ignore[attr-defined]
+            and self.joint_station_id in scope.joint_station_ids  # type: ignore[attr-defined]
+        )
+
+
+class OutOfScopeWrite(PermissionError):
+    """A flush tried to write a tenant-owned row outside the session's scope."""
+
+
+def get_scope(session: Session) -> Scope:
+    scope = session.info.get("scope")
+    return scope if isinstance(scope, Scope) else Scope()
+
+
+def set_scope(session: Session, scope: Scope) -> None:
+    """Give the session a scope; applies at once to a transaction already under way."""
+    session.info["scope"] = scope
+    if session.in_transaction():
+        _write_scope_settings(session.connection(), scope)
+
+
+def _tenant_owned_classes() -> list[type[TenantOwned]]:
+    return [
+        m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantOwned)
+    ]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_scope(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = get_scope(state.session)
+    if scope.everything:
+        return
+    options = [
+        with_loader_criteria(cls, cls.scope_criteria(scope), include_aliases=True)
+        for cls in _tenant_owned_classes()
+    ]
+    state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_out_of_scope_writes(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    scope = get_scope(session)
+    if scope.everything:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantOwned) and not obj.in_scope(scope):
+            raise OutOfScopeWrite(f"{type(obj).__name__} of tenant {obj.tenant_id} is outside the scope")  # type: ignore[attr-defined]
+
+
+def _pg_array(ids: frozenset[int]) -> str:
+    return "{" + ",".join(str(i) for i in sorted(ids)) + "}"
+
+
+def _write_scope_settings(connection: Any, scope: Scope) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(
+        text(
+            "SELECT set_config('renda.tenant_ids', :t, true), set_config('renda.joint_station_ids', :j, true),"
+            " set_config('renda.user_id', :u, true), set_config('renda.scope_all', :a, true)"
+        ),
+        {
+            "t": _pg_array(scope.tenant_ids),
+            "j": _pg_array(scope.joint_station_ids),
+            "u": str(scope.user_id or ""),
+            "a": "on" if scope.everything else "off",
+        },
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_transaction(session: Session, transaction: Any, connection: Any) -> None:
+    _write_scope_settings(connection, get_scope(session))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            from pathlib import Path
+
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """The engine and session factory of one deployment (one per process)."""
+
+    def __init__(self, settings: Settings | None = None, url: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = make_engine(url or self.settings.database_url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self, scope: Scope | None = None) -> Iterator[Session]:
+        """A session in a transaction that commits on success and rolls back on error."""
+        with self.sessions() as session:
+            session.info["scope"] = scope or Scope()
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

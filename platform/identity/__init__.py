@@ -1,0 +1,1 @@
+"""Who acts: users, their grants, passwords, login throttling and sessions."""

@@ -1,0 +1,262 @@
+"""Actions on accounts and grants: log in, change a password, create users, grant and revoke roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renda.platform import audit
+from renda.platform.access.policy import AccessDenied, Principal, Target, can, require
+from renda.platform.access.roles import HANDLING_UNIT_ROLES, ROLE_PERMISSIONS, Permission, Role
+from renda.platform.db import Scope, get_scope, set_scope, utcnow
+from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
+from renda.platform.identity.models import Grant, User
+from renda.platform.identity.passwords import (
+    DUMMY_HASH,
+    MIN_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from renda.platform.identity.throttle import LoginThrottle
+from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.platform.tenancy.service import access_handling_unit, access_org_unit, tenant_root
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+_USER_FIELDS = ("username", "display_name", "email", "phone", "active")
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: int | None
+    error: str | None = None  # msgid
+    retry_after_seconds: int = 0
+
+
+def authenticate(session: Session, throttle: LoginThrottle, username: str, password: str,
+                 address: str) -> LoginResult:
+    """Check a local login. Failures count against the account and the address.
+
+    Looking a user up by name must see every tenant, so it runs under the system scope for
+    exactly that one statement and restores the caller's scope.
+    """
+    username = (username or "").strip()
+    state = throttle.check(username, address)
+    if not state.allowed:
+        return LoginResult(None, N_("Too many failed attempts. Try again in %(minutes)s minutes."),
+                           state.retry_after_seconds)
+    previous = get_scope(session)
+    set_scope(session, Scope.system())
+    try:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        if user is None or not valid or not user.active:
+            throttle.failed(username, address)
+            return LoginResult(None, N_("Wrong user name or password."))
+        throttle.succeeded(username)
+        if user.password_hash and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = utcnow()
+        audit.record(session, tenant_id=user.tenant_id, actor_id=user.id, action="user.login",
+                     object_type="users", object_id=user.id)
+        return LoginResult(user.id)
+    finally:
+        set_scope(session, previous)
+
+
+def _check_password(password: str, field: str = "password") -> str:
+    if len(password or "") < MIN_LENGTH:
+        raise ValidationFailed.one(field, N_("Use at least %(n)s characters."), n=MIN_LENGTH)
+    if len(password) > 256:
+        raise ValidationFailed.one(field, N_("At most %(n)s characters."), n=256)
+    return password
+
+
+def change_password(session: Session, actor: Principal, *, current: str, new: str, repeat: str) -> None:
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("user")
+
+    def check_current() -> None:
+        if not verify_password(user.password_hash, current):
+            raise ValidationFailed.one("current", N_("The current password is wrong."))
+
+    def check_repeat() -> None:
+        if new != repeat:
+            raise ValidationFailed.one("repeat", N_("The two new passwords differ."))
+
+    check_all(check_current, lambda: _check_password(new, "new"), check_repeat)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    audit.record(session, tenant_id=user.tenant_id, actor_id=actor.user_id, action="user.password_change",
+                 obj=user)
+
+
+def access_user(session: Session, actor: Principal, tenant: Tenant, user_id: int) -> User:
+    """A user whose home is this tenant or who holds a grant in it; NotFound otherwise."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    if user.tenant_id != tenant.id:
+        has_grant = session.scalars(
+            select(Grant.id).where(Grant.user_id == user.id, Grant.tenant_id == tenant.id)
+        ).first()
+        if has_grant is None:
+            raise NotFound("user")
+    return user
+
+
+def _username_free(session: Session, username: str) -> bool:
+    previous = get_scope(session)
+    set_scope(session, Scope.system())  # user names are unique across the deployment
+    try:
+        return session.scalars(select(User.id).where(User.username == username)).first() is None
+    finally:
+        set_scope(session, previous)
+
+
+def create_user(session: Session, actor: Principal | None, tenant: Tenant, *, username: str,
+                display_name: str, password: str | None, email: str = "", phone: str = "",
+                is_platform_admin: bool = False) -> User:
+    """Create an account whose home is ``tenant``. ``actor=None`` is the operator's CLI."""
+    if actor is not None:
+        require(actor, Permission.USER_MANAGE, Target(tenant.id, tenant_root(session, tenant).path))
+        if is_platform_admin and not actor.is_platform_admin:
+            raise AccessDenied(Permission.USER_MANAGE)
+    username = (username or "").strip()
+
+    def check_username() -> str:
+        if not USERNAME_RE.fullmatch(username):
+            raise ValidationFailed.one(
+                "username", N_("Use 2–64 letters, digits, dots, hyphens, underscores or @."))
+        if not _username_free(session, username):
+            raise ValidationFailed.one("username", N_("This user name is taken."))
+        return username
+
+    def check_display_name() -> str:
+        clean = (display_name or "").strip()
+        if not clean:
+            raise ValidationFailed.one("display_name", N_("Enter a name."))
+        if len(clean) > 100:
+            raise ValidationFailed.one("display_name", N_("At most %(n)s characters."), n=100)
+        return clean
+
+    checks = [check_username, check_display_name]
+    if password is not None:
+        checks.append(lambda: _check_password(password))
+    username, display_name = check_all(*checks)[:2]
+    user = User(tenant_id=tenant.id, username=username, display_name=display_name,
+                password_hash=hash_password(password) if password else None,
+                email=(email or "").strip(), phone=(phone or "").strip(),
+                is_platform_admin=is_platform_admin)
+    session.add(user)
+    session.flush()
+    audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id if actor else None,
+                 action="user.create", obj=user, after=audit.snapshot(user, *_USER_FIELDS))
+    return user
+
+
+def update_user(session: Session, actor: Principal, tenant: Tenant, user_id: int, *, display_name: str,
+                email: str, phone: str, active: bool) -> User:
+    user = access_user(session, actor, tenant, user_id)
+    require(actor, Permission.USER_MANAGE, Target(user.tenant_id, tenant_root(session, tenant).path))
+    if user.id == actor.user_id and not active:
+        raise ValidationFailed.one("active", N_("You cannot deactivate your own account."))
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ValidationFailed.one("display_name", N_("Enter a name."))
+    before = audit.snapshot(user, *_USER_FIELDS)
+    user.display_name, user.email, user.phone, user.active = display_name, email.strip(), phone.strip(), active
+    audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id, action="user.update", obj=user,
+                 before=before, after=audit.snapshot(user, *_USER_FIELDS))
+    return user
+
+
+def set_password(session: Session, actor: Principal | None, tenant: Tenant, user_id: int,
+                 password: str) -> User:
+    """An administrator (or the CLI) sets a new password for someone else."""
+    user = session.get(User, user_id) if actor is None else access_user(session, actor, tenant, user_id)
+    if user is None:
+        raise NotFound("user")
+    if actor is not None:
+        require(actor, Permission.USER_MANAGE, Target(tenant.id, tenant_root(session, tenant).path))
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    audit.record(session, tenant_id=user.tenant_id, actor_id=actor.user_id if actor else None,
+                 action="user.password_set", obj=user)
+    return user
+
+
+def grant_role(session: Session, actor: Principal | None, tenant: Tenant, user: User, *, role: str,
+               org_unit_id: int | None = None, handling_unit_id: int | None = None,
+               source: str = "local") -> Grant:
+    """Give ``user`` a role on a node (and its subtree) or on a handling unit of ``tenant``.
+
+    The actor must hold user.manage over the scope and every permission the role carries there,
+    so nobody hands out more than they have.
+    """
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise ValidationFailed.one("role", N_("Choose one of the listed options.")) from None
+    if role_enum is Role.PLATFORM_ADMIN:
+        raise ValidationFailed.one("role", N_("Platform operators are set up from the command line."))
+    scope_node: OrgUnit | HandlingUnit
+    if handling_unit_id is not None:
+        if role_enum not in HANDLING_UNIT_ROLES:
+            raise ValidationFailed.one("role", N_("This role is granted on an org unit, not a handling unit."))
+        scope_node = (access_handling_unit(session, actor, tenant, handling_unit_id) if actor
+                      else _get(session, HandlingUnit, handling_unit_id, tenant))
+    elif org_unit_id is not None:
+        if role_enum in HANDLING_UNIT_ROLES:
+            raise ValidationFailed.one("role", N_("This role is granted on a handling unit."))
+        scope_node = (access_org_unit(session, actor, tenant, org_unit_id) if actor
+                      else _get(session, OrgUnit, org_unit_id, tenant))
+    else:
+        raise ValidationFailed.one("scope", N_("Choose where the role applies."))
+    target = Target(tenant.id, scope_node.path)
+    if actor is not None:
+        require(actor, Permission.USER_MANAGE, target)
+        if not all(can(actor, p, target) for p in ROLE_PERMISSIONS[role_enum]):
+            raise AccessDenied(Permission.USER_MANAGE, "cannot grant a role wider than one's own")
+    existing = session.scalars(
+        select(Grant).where(
+            Grant.user_id == user.id, Grant.tenant_id == tenant.id, Grant.role == role_enum.value,
+            Grant.org_unit_id == org_unit_id, Grant.handling_unit_id == handling_unit_id,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    grant = Grant(tenant_id=tenant.id, user_id=user.id, role=role_enum.value, org_unit_id=org_unit_id,
+                  handling_unit_id=handling_unit_id, scope_path=scope_node.path, source=source,
+                  created_by=actor.user_id if actor else None)
+    session.add(grant)
+    audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id if actor else None,
+                 action="grant.add", obj=grant,
+                 after={"user": user.username, "role": role_enum.value, "scope": scope_node.name})
+    return grant
+
+
+def revoke_grant(session: Session, actor: Principal, tenant: Tenant, grant_id: int) -> None:
+    grant = session.scalars(select(Grant).where(Grant.id == grant_id, Grant.tenant_id == tenant.id)).first()
+    if grant is None:
+        raise NotFound("grant")
+    target = Target(tenant.id, grant.scope_path)
+    require(actor, Permission.USER_MANAGE, target)
+    if not all(can(actor, p, target) for p in ROLE_PERMISSIONS[Role(grant.role)]):
+        raise AccessDenied(Permission.USER_MANAGE, "cannot revoke a role wider than one's own")
+    audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id, action="grant.revoke",
+                 object_type="grants", object_id=grant.id,
+                 before={"user_id": grant.user_id, "role": grant.role, "scope_path": grant.scope_path})
+    session.delete(grant)
+
+
+def _get(session: Session, model: type[OrgUnit] | type[HandlingUnit], id_: int, tenant: Tenant) -> OrgUnit | HandlingUnit:
+    row = session.get(model, id_)
+    if row is None or row.tenant_id != tenant.id:
+        raise NotFound(model.__tablename__)
+    return row

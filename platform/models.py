@@ -1,0 +1,18 @@
+"""Every table of the kernel, imported in one place for Alembic and the tests."""
+
+from renda.platform.audit import AuditEntry
+from renda.platform.db import Base
+from renda.platform.identity.models import Grant, User
+from renda.platform.tenancy.models import (
+    HandlingUnit,
+    JointStation,
+    JointStationMember,
+    OrgUnit,
+    Tenant,
+    TenantSetting,
+)
+
+__all__ = [
+    "AuditEntry", "Base", "Grant", "HandlingUnit", "JointStation", "JointStationMember",
+    "OrgUnit", "Tenant", "TenantSetting", "User",
+]

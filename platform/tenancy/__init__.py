@@ -1,0 +1,1 @@
+"""Tenants, their org trees, handling units, joint stations and typed per-tenant settings."""

@@ -1,0 +1,1 @@
+"""The congress work, always inside a tenant: deputies, suggestions, stations, opinions, projects."""

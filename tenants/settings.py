@@ -1,0 +1,44 @@
+"""The congress's per-tenant settings and their legal or customary defaults (shared/DOMAIN.md)."""
+
+from renda.platform.errors import N_
+from renda.platform.tenancy.settings import SettingSpec, register
+
+SUGGESTIONS = N_("Deputy suggestions")
+OPINIONS = N_("Citizens' opinions")
+LOGIN = N_("Sign-in")
+
+register(
+    SettingSpec("suggestion_deadline_months", "int", 3, N_("Reply deadline (months from assignment)"),
+                N_("Deputies Law: three months from assignment."), 1, 12, group=SUGGESTIONS),
+    SettingSpec("suggestion_hard_deadline_months", "int", 6,
+                N_("Reply deadline for broad or hard suggestions (months)"),
+                N_("Deputies Law: at most six months for suggestions that are broad or hard to settle."),
+                1, 12, group=SUGGESTIONS),
+    SettingSpec("near_due_days", "int", 15, N_("Near-due window (days before the deadline)"),
+                N_("Within this window a suggestion turns yellow."), 1, 60, group=SUGGESTIONS),
+    SettingSpec("reassign_window_workdays", "int", 10,
+                N_("Re-assignment request window (working days after receipt)"), "", 1, 30,
+                group=SUGGESTIONS),
+    SettingSpec("rehandle_deadline_months", "int", 1, N_("Deadline for re-handling after 'dissatisfied' (months)"),
+                "", 1, 6, group=SUGGESTIONS),
+    SettingSpec("co_unit_lead_days", "int", 30,
+                N_("Co-units send their opinion to the lead unit (days before the deadline)"), "", 0, 90,
+                group=SUGGESTIONS),
+    SettingSpec("reply_classes", "choices", ["A", "B", "C"], N_("Reply result classes in use"),
+                N_("A solved, B being solved or planned, C later or for reference; D reference only."),
+                options=("A", "B", "C", "D"),
+                option_labels={"A": N_("A · solved or basically solved"),
+                               "B": N_("B · being solved or planned"),
+                               "C": N_("C · to be solved later"),
+                               "D": N_("D · for reference only")},
+                group=SUGGESTIONS),
+    SettingSpec("opinion_answer_workdays", "int", 15,
+                N_("Answer deadline for escalated opinions (working days)"), "", 1, 60, group=OPINIONS),
+    SettingSpec("reception_day", "int", 10, N_("Monthly reception day at the stations"), "", 1, 28,
+                group=OPINIONS),
+    SettingSpec("login_methods", "choices", ["local"], N_("Sign-in methods"),
+                N_("Local accounts, unified identity (Keycloak), or both."),
+                options=("local", "keycloak"),
+                option_labels={"local": N_("Local accounts"), "keycloak": N_("Unified identity (Keycloak)")},
+                group=LOGIN),
+)
