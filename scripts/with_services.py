@@ -4,11 +4,10 @@
     python scripts/with_services.py -- <command> [args...]
     python scripts/with_services.py --print
 
-The URLs are exported to the command as RENDA_TEST_DATABASE_URL and
-RENDA_TEST_REDIS_URL. Each comes, in order of preference, from the environment,
-from a local server on the standard port, or from a throwaway server started in
-a temporary directory and removed afterwards. RENDA_TEST_FORCE_THROWAWAY=1
-skips the local-server check (used to test this script). Standard library only.
+Exports RENDA_TEST_DATABASE_URL and RENDA_TEST_REDIS_URL to the command, each
+taken from the environment, else a local server on the standard port, else a
+throwaway server in a temporary directory (removed afterwards; exit code 3 if
+its binaries are missing). RENDA_TEST_FORCE_THROWAWAY=1 skips the local check.
 """
 
 from __future__ import annotations
@@ -26,15 +25,16 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
+from types import FrameType
 
 DB_VAR, REDIS_VAR = "RENDA_TEST_DATABASE_URL", "RENDA_TEST_REDIS_URL"
 LOCAL_DB_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/15"
-EXIT_MISSING = 3
 
 
 class ServiceError(Exception):
-    """A throwaway server could not be started."""
+    pass
 
 
 def log(msg: str) -> None:
@@ -42,11 +42,9 @@ def log(msg: str) -> None:
 
 
 def tail(path: str, lines: int = 20) -> str:
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
+    with contextlib.suppress(OSError), open(path, errors="replace") as f:
+        return "".join(f.readlines()[-lines:])
+    return ""
 
 
 def redis_pong(port: int) -> bool:
@@ -66,18 +64,16 @@ def local_postgres_ok() -> bool:
     psql = shutil.which("psql")
     if psql is None:  # nothing better to check with; trust the open port
         return True
-    cmd = [psql, "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres",
-           "-X", "-w", "-q", "-t", "-c", "select 1"]  # -w: fail instead of prompting
+    # -X: ignore ~/.psqlrc; -w: fail rather than prompt for a password.
+    conn = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres"]
+    cmd = [psql, *conn, "-X", "-q", "-w", "-c", "select 1"]
     env = dict(os.environ, PGCONNECT_TIMEOUT="5")
-    try:
-        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, timeout=15)
-    except subprocess.TimeoutExpired:
-        return False
-    return done.returncode == 0
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        return subprocess.run(cmd, env=env, capture_output=True, timeout=15).returncode == 0
+    return False
 
 
-def resolve(var: str, local_url: str, local_ok) -> tuple[str, str] | None:
+def resolve(var: str, local_url: str, local_ok: Callable[[], bool]) -> tuple[str, str] | None:
     """(url, source) from the environment or a local server; None if neither."""
     if url := os.environ.get(var):
         return url, f"from ${var}"
@@ -94,11 +90,12 @@ def where(url: str) -> str:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def find_pg_bindir() -> str | None:
     """A directory with both initdb and pg_ctl: PATH first, then the newest Debian version."""
+
     def version(bindir: str) -> tuple[int, ...]:
         name = os.path.basename(os.path.dirname(bindir))
         return tuple(int(p) for p in name.split(".")) if name.replace(".", "").isdigit() else (0,)
@@ -111,6 +108,13 @@ def find_pg_bindir() -> str | None:
         if all(os.access(os.path.join(bindir, n), os.X_OK) for n in ("initdb", "pg_ctl")):
             return bindir
     return None
+
+
+def has_postgres_user() -> bool:
+    try:
+        return bool(pwd.getpwnam("postgres"))
+    except KeyError:
+        return False
 
 
 def as_postgres_user(cmd: list[str]) -> list[str]:
@@ -127,15 +131,13 @@ def start_postgres(bindir: str, tmp: str, stack: contextlib.ExitStack) -> int:
         pw = pwd.getpwnam("postgres")  # checked to exist before we got here
         os.chown(tmp, pw.pw_uid, pw.pw_gid)
     data, logfile = os.path.join(tmp, "pgdata"), os.path.join(tmp, "postgres.log")
-    pg_ctl = os.path.join(bindir, "pg_ctl")
-    initdb = [os.path.join(bindir, "initdb"), "-D", data, "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--no-sync"]
+    initdb, pg_ctl = os.path.join(bindir, "initdb"), os.path.join(bindir, "pg_ctl")
+    init_args = [initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]
     # C.UTF-8 is not available everywhere; fall back to the plain C locale.
     for locale in ("--locale=C.UTF-8", "--no-locale"):
         shutil.rmtree(data, ignore_errors=True)
         # cwd=tmp: the postgres user may not be allowed into our working directory.
-        done = subprocess.run(as_postgres_user([*initdb, locale]), cwd=tmp,
-                              capture_output=True, text=True)
+        done = subprocess.run(as_postgres_user([*init_args, locale]), cwd=tmp, capture_output=True, text=True)
         if done.returncode == 0:
             break
     else:
@@ -143,18 +145,17 @@ def start_postgres(bindir: str, tmp: str, stack: contextlib.ExitStack) -> int:
 
     def stop() -> None:
         if os.path.exists(os.path.join(data, "postmaster.pid")):
-            subprocess.run(as_postgres_user([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"]),
-                           cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=60)
+            cmd = as_postgres_user([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"])
+            subprocess.run(cmd, cwd=tmp, capture_output=True, timeout=60)
 
     port = free_port()
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c fsync=off"
-            f" -c unix_socket_directories={shlex.quote(tmp)}")  # pg_ctl runs -o via the shell
+    # pg_ctl passes -o through the shell, hence the quoting.
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c fsync=off"
+    opts += f" -c unix_socket_directories={shlex.quote(tmp)}"
     stack.callback(stop)  # registered first, so a half-started server is stopped too
     # New session: a Ctrl-C meant for the tests must not shut the server down under them.
-    done = subprocess.run(
-        as_postgres_user([pg_ctl, "-D", data, "-l", logfile, "-w", "-t", "60", "-o", opts, "start"]),
-        cwd=tmp, capture_output=True, text=True, start_new_session=True)
+    cmd = as_postgres_user([pg_ctl, "-D", data, "-l", logfile, "-w", "-t", "60", "-o", opts, "start"])
+    done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, start_new_session=True)
     if done.returncode != 0:
         raise ServiceError(f"pg_ctl start failed:\n{done.stdout}{done.stderr}{tail(logfile)}")
     return port
@@ -162,11 +163,10 @@ def start_postgres(bindir: str, tmp: str, stack: contextlib.ExitStack) -> int:
 
 def start_redis(binary: str, tmp: str, stack: contextlib.ExitStack) -> int:
     port, logfile = free_port(), os.path.join(tmp, "redis.log")
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", "--daemonize", "no", "--dir", tmp]
-    with open(logfile, "wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp]
+    cmd += ["--save", "", "--appendonly", "no", "--daemonize", "no"]  # no persistence, stay a child
+    with open(logfile, "wb") as out:  # new session: see start_postgres
+        proc = subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
 
     def stop() -> None:
         proc.terminate()
@@ -189,14 +189,12 @@ def started_from_terminal() -> bool:
     """True if we are in the terminal's foreground group, i.e. Ctrl-C also reached the child."""
     try:
         fd = os.open("/dev/tty", os.O_RDONLY)
-    except OSError:
+        try:
+            return os.tcgetpgrp(fd) == os.getpgrp()
+        finally:
+            os.close(fd)
+    except OSError:  # no controlling terminal
         return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> int:
@@ -206,7 +204,7 @@ def run_child(cmd: list[str], env: dict[str, str]) -> int:
         log(f"cannot run {cmd[0]}: {exc}")
         return 127
 
-    def forward(signum: int, _frame) -> None:
+    def forward(signum: int, _frame: FrameType | None) -> None:
         # A terminal Ctrl-C already went to the child (same process group); sending
         # it again would interrupt pytest's own clean-up.
         if signum == signal.SIGINT and started_from_terminal():
@@ -220,58 +218,50 @@ def run_child(cmd: list[str], env: dict[str, str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--print"]:
-        found = [resolve(DB_VAR, LOCAL_DB_URL, local_postgres_ok),
-                 resolve(REDIS_VAR, LOCAL_REDIS_URL, lambda: redis_pong(6379))]
-        if None in found:
-            log("no PostgreSQL and/or Redis in the environment or on the standard ports;"
-                " `with_services.py -- <command>` would start throwaway servers")
-            return 1
-        for var, (url, _) in zip((DB_VAR, REDIS_VAR), found):
-            print(f"export {var}={shlex.quote(url)}")
-        return 0
-    if len(argv) < 2 or argv[0] != "--":
+    print_only = argv == ["--print"]
+    if not print_only and (len(argv) < 2 or argv[0] != "--"):
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2
-
     db = resolve(DB_VAR, LOCAL_DB_URL, local_postgres_ok)
     redis = resolve(REDIS_VAR, LOCAL_REDIS_URL, lambda: redis_pong(6379))
+    if print_only:
+        if not (db and redis):
+            log("no PostgreSQL/Redis in the environment or running locally; `-- <command>` would start some")
+            return 1
+        print(f"export {DB_VAR}={shlex.quote(db[0])}\nexport {REDIS_VAR}={shlex.quote(redis[0])}")
+        return 0
+
     # Check for everything we would need before starting anything.
     pg_bindir = None if db else find_pg_bindir()
     redis_bin = None if redis else shutil.which("redis-server")
     problems = []
     if not db and not pg_bindir:
-        problems.append(f"no PostgreSQL: set {DB_VAR}, run a server on 127.0.0.1:5432, or"
-                        " install initdb/pg_ctl (Debian package: postgresql)")
-    if not db and pg_bindir and os.geteuid() == 0:
-        try:
-            pwd.getpwnam("postgres")
-        except KeyError:
-            problems.append("running as root and there is no 'postgres' user to run initdb"
-                            " as (Debian package postgresql creates it), or run as non-root")
+        problems.append(f"no PostgreSQL: set {DB_VAR} or install initdb/pg_ctl (Debian package: postgresql)")
+    if not db and pg_bindir and os.geteuid() == 0 and not has_postgres_user():
+        problems.append("running as root without a 'postgres' user for initdb (Debian package: postgresql)")
     if not redis and not redis_bin:
-        problems.append(f"no Redis: set {REDIS_VAR}, run a server on 127.0.0.1:6379, or"
-                        " install redis-server (Debian package: redis-server)")
+        problems.append(f"no Redis: set {REDIS_VAR} or install redis-server (Debian package: redis-server)")
+    for problem in problems:
+        log(problem)
     if problems:
-        for problem in problems:
-            log(problem)
-        return EXIT_MISSING
+        return 3
 
     # Until the child runs, SIGTERM/SIGHUP unwind through `finally` like Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
     stack = contextlib.ExitStack()
     try:
-        if not (db and redis):
+        if db is None or redis is None:
             tmp = tempfile.mkdtemp(prefix="renda-services-")
             stack.callback(shutil.rmtree, tmp, ignore_errors=True)  # runs last
-            if not db:
+            if db is None:
+                assert pg_bindir is not None  # checked above
                 port = start_postgres(pg_bindir, tmp, stack)
-                db = (f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
-                      f"throwaway server from {pg_bindir}")
-            if not redis:
+                db = (f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", f"throwaway, {pg_bindir}")
+            if redis is None:
+                assert redis_bin is not None  # checked above
                 port = start_redis(redis_bin, tmp, stack)
-                redis = (f"redis://127.0.0.1:{port}/15", "throwaway server")
+                redis = (f"redis://127.0.0.1:{port}/15", "throwaway")
         log(f"PostgreSQL at {where(db[0])} ({db[1]}), Redis at {where(redis[0])} ({redis[1]})")
         return run_child(argv[1:], dict(os.environ, **{DB_VAR: db[0], REDIS_VAR: redis[0]}))
     except ServiceError as exc:

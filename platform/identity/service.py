@@ -62,6 +62,7 @@ def authenticate(session: Session, throttle: LoginThrottle, username: str, passw
         user.last_login_at = utcnow()
         audit.record(session, tenant_id=user.tenant_id, actor_id=user.id, action="user.login",
                      object_type="users", object_id=user.id)
+        session.flush()  # written under the system scope, before the caller's scope returns
         return LoginResult(user.id)
     finally:
         set_scope(session, previous)

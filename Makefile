@@ -1,0 +1,56 @@
+# Renda: `make run` serves the demo, `make test` runs every check on PostgreSQL + Redis and embedded.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := web/static/vendor
+
+.PHONY: run test test-postgres test-embedded lint bench install assets clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js: node_modules/.package-lock.json
+	@mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/echarts.min.js
+
+var/lint/renda:
+	@mkdir -p var/lint/renda
+	@for p in platform tenants web; do ln -sfn ../../../$$p var/lint/renda/$$p; done
+
+run: install assets
+	$(BIN)/renda run-setup
+	$(BIN)/renda serve --host 127.0.0.1 --port 8000
+
+lint: install var/lint/renda
+	$(BIN)/ruff check .
+	PYTHONPATH=var/lint $(BIN)/lint-imports
+	$(BIN)/mypy platform tenants web
+
+test: install assets lint
+	$(BIN)/python scripts/with_services.py -- $(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory test-embedded
+
+# Both expect the environment that scripts/with_services.py sets (or RENDA_TEST_* set by hand).
+test-postgres:
+	RENDA_TEST_BACKEND=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-embedded:
+	RENDA_TEST_BACKEND=sqlite RENDA_TEST_DATABASE_URL= RENDA_TEST_REDIS_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install assets
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python -m pytest benchmarks -q
+
+clean:
+	rm -rf $(VENV) var node_modules $(VENDOR)

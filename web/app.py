@@ -1,0 +1,73 @@
+"""The FastAPI application: middleware (language, sessions, CSRF), routes and error pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starsessions import SessionAutoloadMiddleware, SessionMiddleware
+from starsessions.stores.memory import InMemoryStore
+from starsessions.stores.redis import RedisStore
+
+import renda.tenants.settings  # noqa: F401 - registers the congress's tenant settings
+from renda.platform.config import Settings, get_settings
+from renda.platform.db import Database
+from renda.platform.identity.throttle import LoginThrottle
+from renda.web import errors, i18n
+from renda.web.routes import account, home
+
+STATIC = Path(__file__).parent / "static"
+
+
+class CsrfMiddleware:
+    """asgi-csrf (double-submit cookie, signed) as a Starlette middleware; htmx sends the token
+    in the x-csrftoken header set once on <body hx-headers>, plain forms in a hidden field."""
+
+    def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
+        self.app = asgi_csrf(app, signing_secret=secret, cookie_secure=secure, cookie_samesite="Lax",
+                             always_protect={"/login", "/logout"}, send_csrf_failed=errors.send_csrf_failed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(title="Renda 人大", docs_url="/api/docs", openapi_url="/api/v1/openapi.json",
+                  redoc_url=None, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = Database(settings)
+    app.state.throttle = LoginThrottle(settings)
+
+    @app.middleware("http")
+    async def language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        lang = i18n.pick_language(request.cookies.get(i18n.COOKIE), settings.language)
+        request.state.language = lang
+        i18n.activate(lang)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Language", "zh-CN" if lang == "zh_CN" else lang)
+        return response
+
+    store = RedisStore(settings.redis_url, prefix="renda:session:") if settings.redis_url else InMemoryStore()
+    app.add_middleware(SessionAutoloadMiddleware)
+    app.add_middleware(SessionMiddleware, store=store, lifetime=settings.session_lifetime_seconds,
+                       rolling=True, cookie_name="renda_session", cookie_https_only=settings.cookie_secure,
+                       cookie_same_site="lax")
+    app.add_middleware(CsrfMiddleware, secret=settings.secret_key, secure=settings.cookie_secure)
+
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    for module in (account, home):
+        app.include_router(module.router)
+
+    return app

@@ -1,0 +1,93 @@
+"""Request dependencies: the database session, the acting principal and the current tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from renda.platform.access.policy import AccessDenied, Principal
+from renda.platform.access.roles import Permission
+from renda.platform.db import Database, Scope
+from renda.platform.errors import N_, NotFound
+from renda.platform.identity.principal import UnknownPrincipal, accessible_tenants, load_principal
+from renda.platform.tenancy.models import OrgUnit, Tenant
+from renda.platform.tenancy.service import get_tenant_by_slug, tenant_root
+
+
+class LoginRequired(Exception):
+    """No signed-in user: pages redirect to the login page."""
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed when the handler returns without error."""
+    with get_db(request).session(Scope()) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    user_id = request.session.get("user_id")
+    if not user_id:
+        raise LoginRequired
+    try:
+        principal = load_principal(session, int(user_id))
+    except UnknownPrincipal:
+        request.session.clear()
+        raise LoginRequired from None
+    request.state.principal = principal
+    request.state.tenants = accessible_tenants(session, principal)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant: Tenant
+    root: OrgUnit
+    principal: Principal
+    session: Session
+
+
+# Navigation: (path under /t/{slug}/, label msgid, permission needed)
+NAV = (
+    ("", N_("Home"), Permission.TENANT_VIEW),
+    ("org", N_("Org tree"), Permission.ORG_MANAGE),
+    ("units", N_("Handling units"), Permission.HANDLING_UNIT_MANAGE),
+    ("users", N_("Users and roles"), Permission.USER_MANAGE),
+    ("settings", N_("Settings"), Permission.TENANT_MANAGE),
+    ("audit", N_("Audit log"), Permission.AUDIT_VIEW),
+)
+
+
+def tenant_context(slug: str, request: Request, session: SessionDep, principal: PrincipalDep) -> TenantContext:
+    """The tenant named in the URL: 404 when there is none, 403 when the user holds no grant there."""
+    tenant = get_tenant_by_slug(session, slug)
+    if tenant is None or not tenant.active:
+        raise NotFound("tenant")
+    if tenant.id not in {t.id for t in request.state.tenants}:
+        raise AccessDenied(Permission.TENANT_VIEW, "no grant in this tenant")
+    try:
+        root = tenant_root(session, tenant)
+    except NotFound:
+        raise AccessDenied(Permission.TENANT_VIEW, "tenant root not visible") from None
+    request.state.tenant = tenant
+    perms = principal.permissions_in(tenant.id)
+    request.state.nav = [(path, label) for path, label, perm in NAV if perm in perms]
+    request.state.permissions = perms
+    request.session["tenant"] = tenant.slug
+    return TenantContext(tenant, root, principal, session)
+
+
+TenantDep = Annotated[TenantContext, Depends(tenant_context)]

@@ -1,0 +1,68 @@
+"""Jinja2 templates, and the rule for HTMX: a request from htmx that targets #main gets the page's
+``content`` block alone; every other request (plain or boosted) gets the whole page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from renda.platform.errors import Message
+from renda.web import i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return getter() if callable(getter) else ""
+
+
+def _message(value: Any) -> str:
+    return value.render(i18n.gettext) if isinstance(value, Message) else i18n.gettext(str(value))
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.filters["msg"] = _message
+env.globals["LANGUAGES"] = i18n.LANGUAGES
+
+
+def wants_fragment(request: Request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-Target") == "main"
+    )
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           block: str | None = None) -> HTMLResponse:
+    """Render a page (or, for an htmx swap of #main, its content block; or a named block)."""
+    ctx: dict[str, Any] = {
+        "request": request,
+        "csrf_token": _csrf_token(request),
+        "lang": getattr(request.state, "language", i18n.DEFAULT_LANGUAGE),
+        "principal": getattr(request.state, "principal", None),
+        "tenant": getattr(request.state, "tenant", None),
+        "nav": getattr(request.state, "nav", []),
+        "tenants": getattr(request.state, "tenants", []),
+    }
+    ctx.update(context or {})
+    tpl = env.get_template(template)
+    if block is None and wants_fragment(request) and "content" in tpl.blocks:
+        block = "content"
+    if block is not None:
+        html = "".join(tpl.blocks[block](tpl.new_context(ctx)))
+    else:
+        html = tpl.render(ctx)
+    return HTMLResponse(html, status_code=status_code)
