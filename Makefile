@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := web/static/vendor
 
-.PHONY: run test test-postgres test-embedded lint bench install assets clean
+.PHONY: run test test-postgres test-embedded lint install assets clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,8 +49,14 @@ test-postgres:
 test-embedded:
 	RENDA_TEST_BACKEND=sqlite RENDA_TEST_DATABASE_URL= RENDA_TEST_REDIS_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install assets
-	$(BIN)/python scripts/with_services.py -- $(BIN)/python -m pytest benchmarks -q
-
 clean:
 	rm -rf $(VENV) var node_modules $(VENDOR)
+
+# Refresh the catalogs after changing user-facing strings; then translate the new zh_CN entries.
+messages: install
+	@mkdir -p var
+	$(BIN)/pybabel extract --no-location --sort-output -k N_ -F babel.cfg -o var/messages.pot . >/dev/null
+	for l in zh_CN en; do \
+	  if [ -f web/locale/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -l $$l -i var/messages.pot -d web/locale; \
+	  else $(BIN)/pybabel init -l $$l -i var/messages.pot -d web/locale; fi; done
