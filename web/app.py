@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import redis.asyncio
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.db.dispose()
+        if session_redis is not None:
+            await session_redis.aclose()
 
     app = FastAPI(title="Renda 人大", docs_url="/api/docs", openapi_url="/api/v1/openapi.json",
                   redoc_url=None, lifespan=lifespan)
@@ -58,7 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers.setdefault("Content-Language", "zh-CN" if lang == "zh_CN" else lang)
         return response
 
-    store = RedisStore(settings.redis_url, prefix="renda:session:") if settings.redis_url else InMemoryStore()
+    session_redis = (
+        redis.asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2) if settings.redis_url else None
+    )
+    store = RedisStore(connection=session_redis, prefix="renda:session:") if session_redis else InMemoryStore()
     app.add_middleware(SessionAutoloadMiddleware)
     app.add_middleware(SessionMiddleware, store=store, lifetime=settings.session_lifetime_seconds,
                        rolling=True, cookie_name="renda_session", cookie_https_only=settings.cookie_secure,

@@ -105,25 +105,21 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return error_page(request, exc.status_code if exc.status_code in PAGES else 500)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(redis.ConnectionError)
-    @app.exception_handler(redis.TimeoutError)
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        log.warning("backing service unavailable: %s", exc.__class__.__name__)
-        return error_page(request, 503)
-
     @app.exception_handler(DBAPIError)
-    async def db_error(request: Request, exc: DBAPIError) -> Response:
-        if exc.connection_invalidated:
-            return error_page(request, 503)
-        return _unexpected(request, exc)
-
+    @app.exception_handler(redis.RedisError)
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         return _unexpected(request, exc)
 
 
+UNAVAILABLE = (OperationalError, redis.ConnectionError, redis.TimeoutError)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
+    # Failures raised outside the routes (the session store in middleware) arrive here too.
+    if isinstance(exc, UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.warning("backing service unavailable: %s", exc.__class__.__name__)
+        return error_page(request, 503)
     reference = uuid.uuid4().hex[:12]
     log.error("unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=exc)
     return error_page(request, 500, reference=reference)
