@@ -36,7 +36,7 @@ run: install assets
 lint: install var/lint/renda
 	$(BIN)/ruff check .
 	PYTHONPATH=var/lint $(BIN)/lint-imports
-	$(BIN)/mypy platform tenants web
+	MYPYPATH=var/lint $(BIN)/mypy -p renda
 
 test: install assets lint
 	$(BIN)/python scripts/with_services.py -- $(MAKE) --no-print-directory test-postgres

@@ -96,24 +96,24 @@ class TenantOwned:
     """
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
+    def tenant_id(cls) -> Mapped[int]:
         return mapped_column(Id, ForeignKey("tenants.id"), nullable=False)
 
     @classmethod
     def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
         if not scope.tenant_ids:
             return false()
-        return cls.tenant_id.in_(sorted(scope.tenant_ids))  # type: ignore[attr-defined]
+        return cls.tenant_id.in_(sorted(scope.tenant_ids))
 
     def in_scope(self, scope: Scope) -> bool:
-        return scope.sees_tenant(self.tenant_id)  # type: ignore[attr-defined]
+        return scope.sees_tenant(self.tenant_id)
 
 
 class JointStationShared(TenantOwned):
     """Tenant-owned rows that may also belong to a joint station, seen by all its members."""
 
     @declared_attr
-    def joint_station_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def joint_station_id(cls) -> Mapped[int | None]:
         return mapped_column(Id, ForeignKey("joint_stations.id"), nullable=True)
 
     @classmethod
@@ -121,12 +121,12 @@ class JointStationShared(TenantOwned):
         own = super().scope_criteria(scope)
         if not scope.joint_station_ids:
             return own
-        return or_(own, cls.joint_station_id.in_(sorted(scope.joint_station_ids)))  # type: ignore[attr-defined]
+        return or_(own, cls.joint_station_id.in_(sorted(scope.joint_station_ids)))
 
     def in_scope(self, scope: Scope) -> bool:
         return super().in_scope(scope) or (
-            self.joint_station_id is not None  # type: ignore[attr-defined]
-            and self.joint_station_id in scope.joint_station_ids  # type: ignore[attr-defined]
+            self.joint_station_id is not None
+            and self.joint_station_id in scope.joint_station_ids
         )
 
 
@@ -173,7 +173,7 @@ def _refuse_out_of_scope_writes(session: Session, flush_context: UOWTransaction,
         return
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, TenantOwned) and not obj.in_scope(scope):
-            raise OutOfScopeWrite(f"{type(obj).__name__} of tenant {obj.tenant_id} is outside the scope")  # type: ignore[attr-defined]
+            raise OutOfScopeWrite(f"{type(obj).__name__} of tenant {obj.tenant_id} is outside the scope")
 
 
 def _pg_array(ids: frozenset[int]) -> str:

@@ -23,7 +23,7 @@ class LoginRequired(Exception):
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db
 
 
 def db_session(request: Request) -> Iterator[Session]:

@@ -40,7 +40,7 @@ def translations(language: str) -> NullTranslations:
 
 def pick_language(cookie: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     return default if default in LANGUAGES else DEFAULT_LANGUAGE
 
 

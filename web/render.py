@@ -61,8 +61,5 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     tpl = env.get_template(template)
     if block is None and wants_fragment(request) and "content" in tpl.blocks:
         block = "content"
-    if block is not None:
-        html = "".join(tpl.blocks[block](tpl.new_context(ctx)))
-    else:
-        html = tpl.render(ctx)
+    html = tpl.render(ctx) if block is None else "".join(tpl.blocks[block](tpl.new_context(ctx)))
     return HTMLResponse(html, status_code=status_code)

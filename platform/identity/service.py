@@ -256,8 +256,9 @@ def revoke_grant(session: Session, actor: Principal, tenant: Tenant, grant_id: i
     session.delete(grant)
 
 
-def _get(session: Session, model: type[OrgUnit] | type[HandlingUnit], id_: int, tenant: Tenant) -> OrgUnit | HandlingUnit:
-    row = session.get(model, id_)
+def _get(session: Session, model: type[OrgUnit | HandlingUnit], id_: int, tenant: Tenant) -> OrgUnit | HandlingUnit:
+    """The CLI's lookup (no principal): the row, in this tenant."""
+    row = session.get(OrgUnit, id_) if model is OrgUnit else session.get(HandlingUnit, id_)
     if row is None or row.tenant_id != tenant.id:
         raise NotFound(model.__tablename__)
     return row

@@ -36,19 +36,19 @@ def figures(session: Session, tenants: list[Tenant]) -> list[TenantFigures]:
     )
     for tenant_id, kind, n in rows:
         out[tenant_id].units_by_kind[kind] = n
-    rows = session.execute(
+    user_rows = session.execute(
         select(User.tenant_id, func.count())
         .where(User.tenant_id.in_(ids), User.active.is_(True))
         .group_by(User.tenant_id)
     )
-    for tenant_id, n in rows:
+    for tenant_id, n in user_rows.tuples():
         out[tenant_id].users = n
-    rows = session.execute(
+    unit_rows = session.execute(
         select(HandlingUnit.tenant_id, func.count())
         .where(HandlingUnit.tenant_id.in_(ids), HandlingUnit.retired_at.is_(None))
         .group_by(HandlingUnit.tenant_id)
     )
-    for tenant_id, n in rows:
+    for tenant_id, n in unit_rows.tuples():
         out[tenant_id].handling_units = n
     return [out[i] for i in ids]
 

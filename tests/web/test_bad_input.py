@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.identity import service as identity
-from renda.platform.identity.passwords import verify_password
 from renda.platform.identity.models import User
+from renda.platform.identity.passwords import verify_password
 from renda.platform.tenancy import service as tenancy
 from renda.web.app import create_app
 
