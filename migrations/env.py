@@ -1,11 +1,10 @@
 """Alembic environment: the URL comes from Renda's settings unless the caller passes a connection."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
 import renda.platform.models  # noqa: F401 - registers the kernel's tables
 from renda.platform.config import get_settings
-from renda.platform.db import Base
+from renda.platform.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,7 +23,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    engine = create_engine(url)
+    engine = make_engine(url)  # creates var/ for the embedded SQLite file
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -16,6 +16,7 @@ from renda.platform import audit
 from renda.platform.access.policy import Principal
 from renda.platform.db import Database, Scope
 from renda.platform.identity.models import Grant, User
+from renda.platform.identity.passwords import hash_password
 from renda.platform.identity.service import create_user, grant_role
 from renda.platform.tenancy.models import HandlingUnit, JointStation, JointStationMember, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
@@ -57,8 +58,9 @@ COUNTIES = (
 )
 
 # (tenant slug, township code or None for a station directly under the county congress, name)
+PINGMA_STATION = "平马镇人大代表联络站"
 STATIONS = (
-    ("tiandong", "451022100", "平马镇人大代表联络站"),
+    ("tiandong", "451022100", PINGMA_STATION),
     ("tiandong", "451022108", "朔良镇人大代表联络站"),
     ("tiandong", "451022201", "作登瑶族乡人大代表之家"),
     ("tiandong", None, "田东县人大代表联络站（法律诉讼服务站）"),
@@ -105,8 +107,8 @@ ACCOUNTS = (
     AccountSpec("tiandong.admin", "陆海燕", "tiandong", "congress_admin"),
     AccountSpec("tiandong.leader", "黄振华", "tiandong", "congress_leader"),
     AccountSpec("tiandong.chair", "罗秀英", "tiandong", "township_chair", where="township:451022100"),
-    AccountSpec("tiandong.station", "韦小梅", "tiandong", "station_staff", where="station:平马镇人大代表联络站"),
-    AccountSpec("tiandong.deputy", "覃永福", "tiandong", "deputy", where="station:平马镇人大代表联络站"),
+    AccountSpec("tiandong.station", "韦小梅", "tiandong", "station_staff", where=f"station:{PINGMA_STATION}"),
+    AccountSpec("tiandong.deputy", "覃永福", "tiandong", "deputy", where=f"station:{PINGMA_STATION}"),
     AccountSpec("tiandong.handler", "梁文斌", "tiandong", "handler", where="unit:教育局"),
     AccountSpec("tiandong.observer", "李红霞", "tiandong", "observer"),
     AccountSpec("pingguo.admin", "蒙晓东", "pingguo", "congress_admin"),
@@ -143,7 +145,7 @@ StepProgress = Callable[[int, int, str], None]
 
 def load_demo(db: Database, progress: StepProgress | None = None) -> DemoSummary:
     """Build the demo in one transaction, or describe the one already there (tenant "baise")."""
-    steps = len(CITIES) + len(COUNTIES) + 4
+    steps = len(CITIES) + len(COUNTIES) + 5
     step = 0
 
     def tick(label: str) -> None:
@@ -156,16 +158,17 @@ def load_demo(db: Database, progress: StepProgress | None = None) -> DemoSummary
         if get_tenant_by_slug(session, CITIES[0].slug) is not None:
             return summarize(session, created=False)
         tenants = _build_tenants(session, tick)
-        operator = _platform_operator(session, tenants)
-        tick("platform operator")
+        password_hash = hash_password(DEMO_PASSWORD)
+        operator = _platform_operator(session, tenants, password_hash)
+        tick("平台管理员 platform operator")
         _build_stations(session, operator, tenants)
-        tick("liaison stations")
+        tick("联络站 liaison stations")
         _build_handling_units(session, operator, tenants)
-        tick("handling units")
+        tick("承办单位 handling units")
         _build_joint_station(session, operator, tenants)
-        tick("joint station")
-        _build_accounts(session, tenants)
-        tick("accounts")
+        tick("跨区域联络站 joint station")
+        _build_accounts(session, tenants, password_hash)
+        tick("演示账号 demo accounts")
         return summarize(session, created=True)
 
 
@@ -183,7 +186,7 @@ def _build_tenants(session: Session, tick: Callable[[str], None]) -> dict[str, T
     return tenants
 
 
-def _platform_operator(session: Session, tenants: dict[str, Tenant]) -> Principal:
+def _platform_operator(session: Session, tenants: dict[str, Tenant], password_hash: str) -> Principal:
     """The platform operator's account, and the principal the rest of the demo is built as.
 
     Stations and handling units go through the same actions as in the UI (add_org_unit and
@@ -192,7 +195,8 @@ def _platform_operator(session: Session, tenants: dict[str, Tenant]) -> Principa
     """
     spec = ACCOUNTS[0]
     user = create_user(session, None, tenants[spec.home], username=spec.username,
-                       display_name=spec.display_name, password=DEMO_PASSWORD, is_platform_admin=True)
+                       display_name=spec.display_name, password=None, is_platform_admin=True)
+    user.password_hash = password_hash
     return Principal(user_id=user.id, username=user.username, display_name=user.display_name,
                      is_platform_admin=True, scope=Scope.system())
 
@@ -236,35 +240,41 @@ def _build_joint_station(session: Session, operator: Principal, tenants: dict[st
                  obj=station, after={"name": JOINT_STATION, "members": list(JOINT_MEMBERS)})
 
 
-def _scope_of(session: Session, tenant: Tenant, where: str) -> dict[str, int]:
-    """The grant_role keyword naming where a demo account's role applies."""
+def _scope_of(session: Session, tenant: Tenant, where: str) -> tuple[int | None, int | None]:
+    """(org unit id, handling unit id) where a demo account's role applies."""
     kind, _, key = where.partition(":")
     if kind == "root":
-        assert tenant.root_org_unit_id is not None
-        return {"org_unit_id": tenant.root_org_unit_id}
+        return tenant.root_org_unit_id, None
     if kind == "township":
-        return {"org_unit_id": _township(session, tenant, key).id}
+        return _township(session, tenant, key).id, None
     if kind == "station":
-        stmt = select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.kind == "station",
-                                        OrgUnit.name == key)
-        return {"org_unit_id": session.scalars(stmt).one()}
+        station = select(OrgUnit.id).where(OrgUnit.tenant_id == tenant.id, OrgUnit.kind == "station",
+                                           OrgUnit.name == key)
+        return session.scalars(station).one(), None
     if kind == "joint":
-        stmt = select(JointStation.org_unit_id).where(JointStation.host_tenant_id == tenant.id)
-        return {"org_unit_id": session.scalars(stmt).one()}
+        joint = select(JointStation.org_unit_id).where(JointStation.host_tenant_id == tenant.id)
+        return session.scalars(joint).one(), None
     if kind == "unit":
-        stmt = select(HandlingUnit.id).where(HandlingUnit.tenant_id == tenant.id,
+        unit = select(HandlingUnit.id).where(HandlingUnit.tenant_id == tenant.id,
                                              HandlingUnit.name == tenant.name + key)
-        return {"handling_unit_id": session.scalars(stmt).one()}
+        return None, session.scalars(unit).one()
     raise ValueError(f"unknown demo scope {where!r}")
 
 
-def _build_accounts(session: Session, tenants: dict[str, Tenant]) -> None:
+def _build_accounts(session: Session, tenants: dict[str, Tenant], password_hash: str) -> None:
+    """Every account but the operator's, with its one grant.
+
+    They share one hash of the published demo password: argon2 takes ~0.1 s per hash, and
+    fourteen of them would be most of the demo's loading time.
+    """
     for spec in ACCOUNTS[1:]:
         user = create_user(session, None, tenants[spec.home], username=spec.username,
-                           display_name=spec.display_name, password=DEMO_PASSWORD)
+                           display_name=spec.display_name, password=None)
+        user.password_hash = password_hash
         grant_tenant = tenants[spec.tenant or spec.home]
-        grant_role(session, None, grant_tenant, user, role=spec.role,
-                   **_scope_of(session, grant_tenant, spec.where))
+        org_unit_id, handling_unit_id = _scope_of(session, grant_tenant, spec.where)
+        grant_role(session, None, grant_tenant, user, role=spec.role, org_unit_id=org_unit_id,
+                   handling_unit_id=handling_unit_id)
 
 
 def _count(session: Session, model: type) -> int:
@@ -275,14 +285,14 @@ def summarize(session: Session, *, created: bool) -> DemoSummary:
     """Counts of the deployment and the demo accounts with their roles, read from the database."""
     names = [a.username for a in ACCOUNTS]
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names)))}
-    slugs = dict(session.execute(select(Tenant.id, Tenant.slug)).tuples().all())
+    slugs: dict[int, str] = dict(session.execute(select(Tenant.id, Tenant.slug)).all())
     rows = session.execute(
         select(Grant.user_id, Grant.role, func.coalesce(OrgUnit.name, HandlingUnit.name))
         .outerjoin(OrgUnit, OrgUnit.id == Grant.org_unit_id)
         .outerjoin(HandlingUnit, HandlingUnit.id == Grant.handling_unit_id)
         .where(Grant.user_id.in_([u.id for u in users.values()]))
         .order_by(Grant.id)
-    ).tuples().all()
+    ).all()
     held: dict[int, list[tuple[str, str]]] = {}
     for user_id, role, where in rows:
         held.setdefault(user_id, []).append((role, where or ""))

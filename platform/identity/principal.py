@@ -22,6 +22,7 @@ def load_principal(session: Session, user_id: int) -> Principal:
     Runs in two statements after the user row: grants (visible to their own user through
     ``Scope.user_id``) and the tenant/joint-station directory rows they refer to.
     """
+    session.flush()  # pending rows belong to the wider scope they were added under
     set_scope(session, Scope(user_id=user_id))
     user = session.get(User, user_id)
     if user is None or not user.active:

@@ -1,0 +1,329 @@
+"""The ``renda`` command: schema upgrades, the demo, the web server, accounts and tenants.
+
+Every command acts as the operator (``actor=None``): the services skip the permission check
+but validate and audit as for anyone. Errors end in one line, in Chinese and English, exit 1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from renda.platform.access.roles import HANDLING_UNIT_ROLES, Role
+from renda.platform.config import REPO_ROOT, get_settings
+from renda.platform.db import Database, Scope
+from renda.platform.errors import NotFound, ValidationFailed
+from renda.platform.identity.service import create_user, grant_role
+from renda.platform.tenancy.divisions import DivisionsUnavailable
+from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.platform.tenancy.provision import provision_city, provision_county
+from renda.platform.tenancy.service import get_tenant_by_slug
+from renda.tenants.demo import DemoSummary, load_demo
+from renda.web import i18n
+
+app = typer.Typer(help="Renda 人大 — multi-tenant platform for local people's congresses.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库 Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="账号 Accounts.", no_args_is_help=True)
+tenant_app = typer.Typer(help="租户 Tenants.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(tenant_app, name="tenant")
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+ROLE_LABELS = {
+    "platform_admin": "平台管理员", "congress_admin": "人大机关管理员", "congress_leader": "常委会领导",
+    "township_chair": "乡镇人大主席", "station_staff": "联络站工作人员", "deputy": "人大代表",
+    "handler": "承办单位经办人", "observer": "观察员（只读）",
+}
+FIELD_LABELS = {
+    "slug": "简称", "name": "名称", "code": "区划代码", "division_code": "区划代码", "username": "用户名",
+    "display_name": "姓名", "password": "密码", "role": "角色", "scope": "范围", "kind": "类型",
+}
+
+
+class CliError(Exception):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _fail(zh: str, en: str) -> NoReturn:
+    err_console.print(f"[bold red]错误：[/]{zh} [dim]/[/] [bold red]Error:[/] {en}")
+    raise typer.Exit(1)
+
+
+def _validation_line(exc: ValidationFailed) -> tuple[str, str]:
+    zh_catalog = i18n.translations("zh_CN")
+    zh_parts, en_parts = [], []
+    for field, message in exc.errors.items():
+        en = message.render(lambda s: s)
+        zh = message.render(zh_catalog.gettext)
+        label = FIELD_LABELS.get(field, field)
+        zh_parts.append(f"{label}：{zh}" if zh != en else f"{label}输入有误")
+        en_parts.append(f"{field}: {en}")
+    return "；".join(zh_parts), "; ".join(en_parts)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the errors an operator can fix into one line instead of a traceback."""
+    try:
+        yield
+    except CliError as exc:
+        _fail(exc.zh, exc.en)
+    except ValidationFailed as exc:
+        _fail(*_validation_line(exc))
+    except DivisionsUnavailable as exc:
+        _fail("找不到行政区划数据，请在仓库根目录运行 `npm ci`（或 `make run`）。", str(exc))
+    except NotFound as exc:
+        _fail(f"找不到：{exc}", f"not found: {exc}")
+    except OperationalError as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        _fail(f"数据库出错：{first}", f"database error: {first}")
+
+
+def _url(ctx: typer.Context) -> str:
+    return (ctx.obj or {}).get("database_url") or get_settings().database_url
+
+
+def _database(ctx: typer.Context) -> Database:
+    return Database(url=_url(ctx))
+
+
+def _require_schema(db: Database) -> None:
+    if not inspect(db.engine).has_table("tenants"):
+        raise CliError("数据库还没有表结构，请先运行 `renda db upgrade`。",
+                       "the database has no schema yet: run `renda db upgrade` first.")
+
+
+def _tenant(session: Session, slug: str) -> Tenant:
+    tenant = get_tenant_by_slug(session, slug)
+    if tenant is None:
+        raise CliError(f"没有简称为 {slug} 的租户。", f"no tenant with the short name {slug!r}.")
+    return tenant
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="Default: RENDA_DATABASE_URL, else the SQLite file under var/.")] = None,
+) -> None:
+    ctx.obj = {"database_url": database_url}
+
+
+def upgrade_database(url: str) -> None:
+    """``alembic upgrade head`` on ``url``, with the repository's alembic.ini."""
+    from alembic import command
+    from alembic.config import Config
+
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cfg = Config(str(REPO_ROOT / "alembic.ini"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    with _errors():
+        upgrade_database(_url(ctx))
+    console.print("[green]✓[/] 数据库已是最新结构 / database schema is up to date")
+
+
+def _load_demo_with_bar(db: Database) -> DemoSummary:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("演示数据 demo", total=None)
+
+        def step(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"演示数据 demo · {label}")
+
+        return load_demo(db, progress=step)
+
+
+def _print_summary(summary: DemoSummary) -> None:
+    state = "已载入" if summary.created else "已存在"
+    console.print(
+        f"[green]✓[/] 演示数据{state} / demo {'loaded' if summary.created else 'already present'}: "
+        f"{summary.tenants} tenants, {summary.org_units} org units, {summary.handling_units} handling units, "
+        f"{summary.users} users")
+    table = Table(title="演示账号 Demo accounts")
+    table.add_column("用户名 Username", no_wrap=True)
+    for column in ("姓名 Name", "角色 Role", "租户 Tenant", "范围 Where"):
+        table.add_column(column)
+    for a in summary.accounts:
+        role = f"{a.role} {ROLE_LABELS.get(a.role, '')}"
+        table.add_row(a.username, a.display_name, role, a.tenant, a.where)
+    console.print(table)
+    console.print(f"所有演示账号的密码 / password of every demo account: [bold]{summary.password}[/]")
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Load the demo (Baise and its counties, Long'an, stations, one account per role)."""
+    with _errors():
+        db = _database(ctx)
+        _require_schema(db)
+        summary = _load_demo_with_bar(db)
+    _print_summary(summary)
+
+
+@app.command("run-setup")
+def run_setup(ctx: typer.Context) -> None:
+    """Used by `make run`: upgrade the schema, load the demo into an empty database, list its accounts."""
+    with _errors():
+        url = _url(ctx)
+        upgrade_database(url)
+        db = Database(url=url)
+        with db.session(Scope.system()) as session:
+            tenants = session.scalar(select(func.count()).select_from(Tenant)) or 0
+            has_demo = get_tenant_by_slug(session, "baise") is not None
+        if tenants and not has_demo:
+            console.print("数据库已有租户，未载入演示数据 / tenants exist already; the demo was not loaded")
+            return
+        summary = _load_demo_with_bar(db)
+    _print_summary(summary)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart when the code changes (development).")] = False,
+) -> None:
+    """Run the web application with uvicorn."""
+    import uvicorn
+
+    url = (ctx.obj or {}).get("database_url")
+    if url:  # the app (and uvicorn's reloader child) read their settings from the environment
+        os.environ["RENDA_DATABASE_URL"] = url
+    uvicorn.run("renda.web.app:create_app", factory=True, host=host, port=port, reload=reload,
+                reload_dirs=[str(REPO_ROOT)] if reload else None)
+
+
+def _find_org_unit(session: Session, tenant: Tenant, ref: str) -> OrgUnit:
+    """An org unit of the tenant by division code, id, or exact name."""
+    stmt = select(OrgUnit).where(OrgUnit.tenant_id == tenant.id)
+    unit = None
+    if ref.isdigit() and len(ref) in (6, 9, 12):
+        unit = session.scalars(stmt.where(OrgUnit.code == ref)).first()
+    if unit is None and ref.isdigit():
+        unit = session.scalars(stmt.where(OrgUnit.id == int(ref))).first()
+    if unit is None:
+        unit = session.scalars(stmt.where(OrgUnit.name == ref)).first()
+    if unit is None:
+        raise CliError(f"{tenant.name}没有这个组织节点：{ref}",
+                       f"no org unit {ref!r} in tenant {tenant.slug}.")
+    return unit
+
+
+def _find_handling_unit(session: Session, tenant: Tenant, ref: str) -> HandlingUnit:
+    stmt = select(HandlingUnit).where(HandlingUnit.tenant_id == tenant.id)
+    unit = session.scalars(stmt.where(HandlingUnit.id == int(ref))).first() if ref.isdigit() else None
+    if unit is None:
+        unit = session.scalars(stmt.where(HandlingUnit.name == ref)).first()
+    if unit is None:
+        raise CliError(f"{tenant.name}没有这个承办单位：{ref}",
+                       f"no handling unit {ref!r} in tenant {tenant.slug}.")
+    return unit
+
+
+@user_app.command("create")
+def user_create(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Short name (slug) of the home tenant.")],
+    name: Annotated[str, typer.Option("--name", help="Display name, e.g. 黄丽萍.")],
+    password: Annotated[str | None, typer.Option(help="Asked for (hidden) when not given.")] = None,
+    platform_admin: Annotated[bool, typer.Option("--platform-admin", help="Platform operator.")] = False,
+    role: Annotated[str | None, typer.Option(
+        help="Role to grant: " + ", ".join(r.value for r in Role if r is not Role.PLATFORM_ADMIN))] = None,
+    scope: Annotated[str | None, typer.Option(
+        help="Where the role applies: org unit code, id or name (default: the tenant's congress); "
+             "for handler, a handling unit id or name.")] = None,
+) -> None:
+    """Create a local account, optionally with one role."""
+    with _errors():
+        db = _database(ctx)
+        _require_schema(db)
+        if password is None:
+            password = typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+        with db.session(Scope.system()) as session:
+            home = _tenant(session, tenant)
+            user = create_user(session, None, home, username=username, display_name=name, password=password,
+                               is_platform_admin=platform_admin)
+            where = ""
+            if role:
+                if role in {r.value for r in HANDLING_UNIT_ROLES}:
+                    if not scope:
+                        raise CliError("经办人角色需用 --scope 指定承办单位。",
+                                       "the handler role needs --scope naming a handling unit.")
+                    hu = _find_handling_unit(session, home, scope)
+                    grant_role(session, None, home, user, role=role, handling_unit_id=hu.id)
+                    where = hu.name
+                else:
+                    node = _find_org_unit(session, home, scope) if scope else None
+                    node_id = node.id if node else home.root_org_unit_id
+                    grant_role(session, None, home, user, role=role, org_unit_id=node_id)
+                    where = node.name if node else home.name
+            user_id = user.id
+    console.print(f"[green]✓[/] 已创建账号 / created user [bold]{username}[/] (id {user_id}) in {tenant}"
+                  + (f", {role} @ {where}" if role else "")
+                  + (", platform admin" if platform_admin else ""))
+
+
+@tenant_app.command("create")
+def tenant_create(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="Short name used in URLs, e.g. tiandong.")],
+    division: Annotated[str, typer.Option(
+        "--division", help="GB/T 2260 code: 451022 (county), 451000 (city).")],
+    parent: Annotated[str | None, typer.Option(help="Slug of the parent (city) tenant.")] = None,
+    villages: Annotated[bool, typer.Option(
+        "--villages", help="Also create every village and community.")] = False,
+    name_en: Annotated[str, typer.Option("--name-en", help="English name, e.g. 'Tiandong County'.")] = "",
+) -> None:
+    """Create a tenant from its division code: a county with its townships (and villages), or a city."""
+    division = division.strip()
+    is_city = len(division) == 6 and division.isdigit() and division.endswith("00")
+    with _errors():
+        db = _database(ctx)
+        _require_schema(db)
+        with db.session(Scope.system()) as session:
+            if is_city:
+                if parent:
+                    raise CliError("市级租户没有上级租户，请去掉 --parent。",
+                                   "a city tenant has no parent: leave out --parent.")
+                created = provision_city(session, None, division_code=division, slug=slug, name_en=name_en)
+            else:
+                parent_tenant = _tenant(session, parent) if parent else None
+                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                              TimeElapsedColumn(), console=console, transient=True) as bar:
+                    task = bar.add_task(f"组织树 org tree {division}", total=None)
+                    created = provision_county(
+                        session, None, parent=parent_tenant, division_code=division, slug=slug,
+                        name_en=name_en, with_villages=villages,
+                        progress=lambda done, total: bar.update(task, completed=done, total=total))
+            nodes = session.scalar(
+                select(func.count()).select_from(OrgUnit).where(OrgUnit.tenant_id == created.id)) or 0
+            label = f"{created.name} ({created.code}, {created.level})"
+    console.print(f"[green]✓[/] 已创建租户 / created tenant [bold]{slug}[/]: {label}, {nodes} org units")
