@@ -18,6 +18,21 @@ from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import get_tenant_by_slug, tenant_root
 
 
+@dataclass(frozen=True)
+class TenantRef:
+    """What pages show of a tenant. A plain copy: error pages render it after the session is gone."""
+
+    id: int
+    slug: str
+    name: str
+    name_en: str
+    code: str | None
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantRef:
+        return cls(tenant.id, tenant.slug, tenant.name, tenant.name_en, tenant.code)
+
+
 class LoginRequired(Exception):
     """No signed-in user: pages redirect to the login page."""
 
@@ -45,7 +60,7 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
         request.session.clear()
         raise LoginRequired from None
     request.state.principal = principal
-    request.state.tenants = accessible_tenants(session, principal)
+    request.state.tenants = [TenantRef.of(t) for t in accessible_tenants(session, principal)]
     return principal
 
 
@@ -82,7 +97,7 @@ def tenant_context(slug: str, request: Request, session: SessionDep, principal: 
         root = tenant_root(session, tenant)
     except NotFound:
         raise AccessDenied(Permission.TENANT_VIEW, "tenant root not visible") from None
-    request.state.tenant = tenant
+    request.state.tenant = TenantRef.of(tenant)
     perms = principal.permissions_in(tenant.id)
     request.state.nav = [(path, label) for path, label, perm in NAV if perm in perms]
     request.state.permissions = perms
