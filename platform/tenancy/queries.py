@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.identity.models import User
-from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.platform.tenancy.models import HandlingUnit, JointStationMember, OrgUnit, Tenant
 
 
 @dataclass
@@ -24,7 +24,7 @@ class TenantFigures:
 
 
 def figures(session: Session, tenants: list[Tenant]) -> list[TenantFigures]:
-    """Org units by kind, users and handling units for each tenant, in three grouped statements."""
+    """Org units by kind, joint stations joined, users and handling units per tenant: four grouped statements."""
     ids = [t.id for t in tenants]
     out = {t.id: TenantFigures(t) for t in tenants}
     if not ids:
@@ -35,20 +35,28 @@ def figures(session: Session, tenants: list[Tenant]) -> list[TenantFigures]:
         .group_by(OrgUnit.tenant_id, OrgUnit.kind)
     )
     for tenant_id, kind, n in rows:
-        out[tenant_id].units_by_kind[kind] = n
+        if kind != "joint_station":  # counted by membership below, host or not
+            out[tenant_id].units_by_kind[kind] = n
+    member_rows = session.execute(
+        select(JointStationMember.tenant_id, func.count())
+        .where(JointStationMember.tenant_id.in_(ids))
+        .group_by(JointStationMember.tenant_id)
+    )
+    for tenant_id, n in member_rows:
+        out[tenant_id].units_by_kind["joint_station"] = n
     user_rows = session.execute(
         select(User.tenant_id, func.count())
         .where(User.tenant_id.in_(ids), User.active.is_(True))
         .group_by(User.tenant_id)
     )
-    for tenant_id, n in user_rows.tuples():
+    for tenant_id, n in user_rows:
         out[tenant_id].users = n
     unit_rows = session.execute(
         select(HandlingUnit.tenant_id, func.count())
         .where(HandlingUnit.tenant_id.in_(ids), HandlingUnit.retired_at.is_(None))
         .group_by(HandlingUnit.tenant_id)
     )
-    for tenant_id, n in unit_rows.tuples():
+    for tenant_id, n in unit_rows:
         out[tenant_id].handling_units = n
     return [out[i] for i in ids]
 
