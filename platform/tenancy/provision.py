@@ -67,11 +67,11 @@ def provision_county(
                     progress(done, total)
         session.flush()
     else:
-        for town in towns:
+        for division_town in towns:
             unit = add_org_unit(session, actor, tenant, parent_id=root.id, kind="township",
-                                name=town.name, code=town.code)
+                                name=division_town.name, code=division_town.code)
             done += 1
-            for village in by_township.get(town.code, []):
+            for village in by_township.get(division_town.code, []):
                 add_org_unit(session, actor, tenant, parent_id=unit.id, kind="village",
                              name=village.name, code=village.code)
                 done += 1
