@@ -20,7 +20,7 @@ from renda.platform.config import Settings, get_settings
 from renda.platform.db import Database
 from renda.platform.identity.throttle import LoginThrottle
 from renda.web import errors, i18n
-from renda.web.routes import account, home
+from renda.web.routes import account, admin_org, admin_units, admin_users, home, tenant_settings
 
 STATIC = Path(__file__).parent / "static"
 
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (account, home):
+    for module in (account, home, admin_org, admin_units, admin_users, tenant_settings):
         app.include_router(module.router)
 
     return app

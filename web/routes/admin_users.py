@@ -1,0 +1,162 @@
+"""Users and their roles in a tenant, for its staff: the filtered list, creating accounts, editing
+them, setting passwords, granting and revoking roles, all through the identity service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from renda.platform.access.policy import AccessDenied
+from renda.platform.access.roles import HANDLING_UNIT_ROLES, Permission, Role
+from renda.platform.errors import N_, Message, NotFound, ValidationFailed
+from renda.platform.identity import service as identity
+from renda.platform.tenancy import admin_queries as queries
+from renda.web.deps import TenantContext, TenantDep
+from renda.web.render import render
+from renda.web.routes.admin_org import KIND_LABELS
+
+router = APIRouter()
+
+ROLE_LABELS = {
+    Role.PLATFORM_ADMIN: N_("Platform operator"),
+    Role.CONGRESS_ADMIN: N_("Congress staff"),
+    Role.CONGRESS_LEADER: N_("Congress leader"),
+    Role.TOWNSHIP_CHAIR: N_("Township congress chair"),
+    Role.STATION_STAFF: N_("Liaison station staff"),
+    Role.DEPUTY: N_("Deputy"),
+    Role.HANDLER: N_("Handling unit staff"),
+    Role.OBSERVER: N_("Partner (read-only)"),
+}
+GRANTABLE_ROLES = [r for r in Role if r is not Role.PLATFORM_ADMIN]
+# Where roles may be granted: the congress, townships and stations, not villages (DESIGN §4).
+SCOPE_KINDS = ("congress", "township", "station", "joint_station")
+LABELS = {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS | {"handling_unit": N_("Handling unit")}}
+
+
+def users_admin(request: Request, ctx: TenantDep) -> TenantContext:
+    if Permission.USER_MANAGE not in request.state.permissions:
+        raise AccessDenied(Permission.USER_MANAGE)
+    return ctx
+
+
+UsersAdminDep = Annotated[TenantContext, Depends(users_admin)]
+
+
+def _form(values: dict[str, Any] | None = None, errors: Any = None) -> dict[str, Any]:
+    return {"data": values or {}, "errors": errors or {}}
+
+
+def _list_page(request: Request, ctx: TenantContext, q: str = "", create: dict[str, Any] | None = None,
+               status_code: int = 200) -> Response:
+    rows = queries.users_with_grants(ctx.session, ctx.tenant.id, q)
+    context = {"rows": rows, "q": q, "create": create or _form(), **LABELS}
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "user-rows":
+        return render(request, "admin/_user_rows.html", context, status_code=status_code)
+    return render(request, "admin/users.html", context, status_code=status_code)
+
+
+def _user_page(request: Request, ctx: TenantContext, user_id: int, status_code: int = 200,
+               **forms: dict[str, Any]) -> Response:
+    user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
+    edit = {"display_name": user.display_name, "email": user.email, "phone": user.phone, "active": user.active}
+    return render(request, "admin/user.html", {
+        "user": user,
+        "grants": queries.user_grants(ctx.session, ctx.tenant.id, user.id),
+        "roles": GRANTABLE_ROLES,
+        "handling_unit_roles": HANDLING_UNIT_ROLES,
+        "scope_units": queries.units_of_kinds(ctx.session, ctx.tenant.id, SCOPE_KINDS),
+        "handling_units": queries.handling_units(ctx.session, ctx.tenant.id, include_retired=False),
+        "root": ctx.root,
+        "saved": request.query_params.get("saved") == "1",
+        "edit": forms.get("edit", _form(edit)),
+        "password": forms.get("password", _form()),
+        "grant": forms.get("grant", _form()),
+        **LABELS,
+    }, status_code=status_code)
+
+
+def _to_user(ctx: TenantContext, user_id: int) -> Response:
+    return RedirectResponse(f"/t/{ctx.tenant.slug}/users/{user_id}?saved=1", status_code=303)
+
+
+@router.get("/t/{slug}/users")
+def users_list(request: Request, ctx: UsersAdminDep, q: str = "") -> Response:
+    return _list_page(request, ctx, q.strip())
+
+
+@router.post("/t/{slug}/users")
+def create_user(request: Request, ctx: UsersAdminDep, username: Annotated[str, Form()] = "",
+                display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+                email: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "") -> Response:
+    try:
+        user = identity.create_user(ctx.session, ctx.principal, ctx.tenant, username=username,
+                                    display_name=display_name, password=password, email=email, phone=phone)
+    except ValidationFailed as exc:
+        values = {"username": username, "display_name": display_name, "email": email, "phone": phone}
+        return _list_page(request, ctx, create=_form(values, exc.errors), status_code=422)
+    return _to_user(ctx, user.id)
+
+
+@router.get("/t/{slug}/users/{user_id}")
+def user_page(request: Request, ctx: UsersAdminDep, user_id: int) -> Response:
+    return _user_page(request, ctx, user_id)
+
+
+@router.post("/t/{slug}/users/{user_id}")
+def update_user(request: Request, ctx: UsersAdminDep, user_id: int,
+                display_name: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
+                phone: Annotated[str, Form()] = "", active: Annotated[str, Form()] = "") -> Response:
+    try:
+        identity.update_user(ctx.session, ctx.principal, ctx.tenant, user_id, display_name=display_name,
+                             email=email, phone=phone, active=bool(active))
+    except ValidationFailed as exc:
+        values = {"display_name": display_name, "email": email, "phone": phone, "active": bool(active)}
+        return _user_page(request, ctx, user_id, status_code=422, edit=_form(values, exc.errors))
+    return _to_user(ctx, user_id)
+
+
+@router.post("/t/{slug}/users/{user_id}/password")
+def set_password(request: Request, ctx: UsersAdminDep, user_id: int,
+                 password: Annotated[str, Form()] = "") -> Response:
+    try:
+        identity.set_password(ctx.session, ctx.principal, ctx.tenant, user_id, password)
+    except ValidationFailed as exc:
+        return _user_page(request, ctx, user_id, status_code=422, password=_form({}, exc.errors))
+    return _to_user(ctx, user_id)
+
+
+def _scope(raw: str) -> tuple[int | None, int | None]:
+    """The scope select's value: "org:<id>" (an org unit) or "unit:<id>" (a handling unit)."""
+    kind, _, number = raw.partition(":")
+    if not number.isdigit():
+        return None, None
+    return (int(number), None) if kind == "org" else (None, int(number)) if kind == "unit" else (None, None)
+
+
+@router.post("/t/{slug}/users/{user_id}/grants")
+def add_grant(request: Request, ctx: UsersAdminDep, user_id: int, role: Annotated[str, Form()] = "",
+              scope: Annotated[str, Form()] = "") -> Response:
+    user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
+    org_unit_id, handling_unit_id = _scope(scope)
+    form = {"role": role, "scope": scope}
+    try:
+        identity.grant_role(ctx.session, ctx.principal, ctx.tenant, user, role=role, org_unit_id=org_unit_id,
+                            handling_unit_id=handling_unit_id)
+    except ValidationFailed as exc:
+        return _user_page(request, ctx, user_id, status_code=422, grant=_form(form, exc.errors))
+    except AccessDenied:
+        # Granting a role one does not hold there oneself: say so on the form, not as a bare 403.
+        error = Message(N_("You cannot grant this role here: it carries permissions you do not hold there."))
+        return _user_page(request, ctx, user_id, status_code=403, grant=_form(form, {"role": error}))
+    return _to_user(ctx, user_id)
+
+
+@router.post("/t/{slug}/users/{user_id}/grants/{grant_id}/revoke")
+def revoke_grant(ctx: UsersAdminDep, user_id: int, grant_id: int) -> Response:
+    user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
+    if grant_id not in {row.grant.id for row in queries.user_grants(ctx.session, ctx.tenant.id, user.id)}:
+        raise NotFound("grant")
+    identity.revoke_grant(ctx.session, ctx.principal, ctx.tenant, grant_id)
+    return _to_user(ctx, user_id)
