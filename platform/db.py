@@ -10,7 +10,7 @@ scope sees no tenant-owned row: isolation fails closed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -24,7 +24,6 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
-    false,
     or_,
     text,
 )
@@ -87,12 +86,16 @@ class Scope:
         return self.everything or (tenant_id is not None and tenant_id in self.tenant_ids)
 
 
+ScopeFilter = Callable[[Any], ColumnElement[bool]]
+
+
 class TenantOwned:
     """Mixin for every table whose rows belong to one tenant.
 
-    ``tenant_id`` comes first in the table's composite indexes. Subclasses widen what a scope
-    sees by overriding :meth:`scope_criteria` (joint-station records, a user's own rows); the
-    row-level security policy of the table must say the same (see the migrations).
+    ``tenant_id`` comes first in the table's composite indexes. Subclasses widen what a scope may
+    *read* by overriding :meth:`scope_filter` (joint-station records, a user's own rows) and what
+    it may *write* by overriding :meth:`writable_in`; the table's row-level security policy says
+    the same in its USING and WITH CHECK clauses (see the migrations).
     """
 
     @declared_attr
@@ -100,12 +103,20 @@ class TenantOwned:
         return mapped_column(Id, ForeignKey("tenants.id"), nullable=False)
 
     @classmethod
-    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
-        if not scope.tenant_ids:
-            return false()
-        return cls.tenant_id.in_(sorted(scope.tenant_ids))
+    def scope_filter(cls, scope: Scope) -> ScopeFilter:
+        """A lambda over the entity (or an alias of it), so joins to aliases are filtered too.
 
-    def in_scope(self, scope: Scope) -> bool:
+        SQLAlchemy caches the lambda's SQL by its code and turns the closure's values into bound
+        parameters, so every scope shares one compiled statement.
+        """
+        tenants = sorted(scope.tenant_ids)
+        return lambda c: c.tenant_id.in_(tenants)
+
+    def readable_in(self, scope: Scope) -> bool:
+        """The Python twin of :meth:`scope_filter`, for rows already loaded (may be narrower)."""
+        return scope.sees_tenant(self.tenant_id)
+
+    def writable_in(self, scope: Scope) -> bool:
         return scope.sees_tenant(self.tenant_id)
 
 
@@ -117,21 +128,53 @@ class JointStationShared(TenantOwned):
         return mapped_column(Id, ForeignKey("joint_stations.id"), nullable=True)
 
     @classmethod
-    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
-        own = super().scope_criteria(scope)
-        if not scope.joint_station_ids:
-            return own
-        return or_(own, cls.joint_station_id.in_(sorted(scope.joint_station_ids)))
+    def scope_filter(cls, scope: Scope) -> ScopeFilter:
+        tenants, stations = sorted(scope.tenant_ids), sorted(scope.joint_station_ids)
+        return lambda c: or_(c.tenant_id.in_(tenants), c.joint_station_id.in_(stations))
 
-    def in_scope(self, scope: Scope) -> bool:
-        return super().in_scope(scope) or (
-            self.joint_station_id is not None
-            and self.joint_station_id in scope.joint_station_ids
+    def readable_in(self, scope: Scope) -> bool:
+        return self.writable_in(scope)
+
+    def writable_in(self, scope: Scope) -> bool:
+        return super().writable_in(scope) or (
+            self.joint_station_id is not None and self.joint_station_id in scope.joint_station_ids
         )
 
 
 class OutOfScopeWrite(PermissionError):
     """A flush tried to write a tenant-owned row outside the session's scope."""
+
+
+class ScopedSession(Session):
+    """The session class of every Database: Session's legacy bulk methods bypass both the flush
+    and ``do_orm_execute``, so they check the scope themselves."""
+
+    def bulk_save_objects(self, objects: Any, *args: Any, **kwargs: Any) -> None:
+        objects = list(objects)
+        scope = get_scope(self)
+        for obj in objects:
+            if isinstance(obj, TenantOwned) and not scope.everything and not obj.writable_in(scope):
+                raise OutOfScopeWrite(f"{type(obj).__name__} of tenant {obj.tenant_id} is outside the scope")
+        super().bulk_save_objects(objects, *args, **kwargs)
+
+    def bulk_insert_mappings(self, mapper: Any, mappings: Any, *args: Any, **kwargs: Any) -> None:
+        mappings = list(mappings)
+        self._check_mappings(mapper, mappings)
+        super().bulk_insert_mappings(mapper, mappings, *args, **kwargs)
+
+    def bulk_update_mappings(self, mapper: Any, mappings: Any) -> None:
+        mappings = list(mappings)
+        self._check_mappings(mapper, mappings)
+        super().bulk_update_mappings(mapper, mappings)
+
+    def _check_mappings(self, mapper: Any, mappings: list[Any]) -> None:
+        scope = get_scope(self)
+        cls = getattr(mapper, "class_", mapper)
+        if scope.everything or not (isinstance(cls, type) and issubclass(cls, TenantOwned)):
+            return
+        for row in mappings:
+            if "tenant_id" in row and not scope.sees_tenant(row["tenant_id"]):
+                raise OutOfScopeWrite(f"{cls.__name__} of tenant {row['tenant_id']} is outside the scope")
 
 
 def get_scope(session: Session) -> Scope:
@@ -140,8 +183,16 @@ def get_scope(session: Session) -> Scope:
 
 
 def set_scope(session: Session, scope: Scope) -> None:
-    """Give the session a scope; applies at once to a transaction already under way."""
+    """Give the session a scope; applies at once to a transaction already under way.
+
+    Rows loaded under a wider scope are dropped from the identity map, so that ``session.get``
+    cannot hand back what the new scope may not read. Pending changes must be flushed first.
+    """
     session.info["scope"] = scope
+    if not scope.everything:
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, TenantOwned) and not obj.readable_in(scope):
+                session.expunge(obj)
     if session.in_transaction():
         _write_scope_settings(session.connection(), scope)
 
@@ -154,16 +205,37 @@ def _tenant_owned_classes() -> list[type[TenantOwned]]:
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_scope(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     scope = get_scope(state.session)
     if scope.everything:
         return
+    if state.is_insert or state.is_update:
+        _refuse_out_of_scope_statement(state, scope)
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
     options = [
-        with_loader_criteria(cls, cls.scope_criteria(scope), include_aliases=True)
+        with_loader_criteria(cls, cls.scope_filter(scope), include_aliases=True)
         for cls in _tenant_owned_classes()
     ]
     state.statement = state.statement.options(*options)
+
+
+def _refuse_out_of_scope_statement(state: ORMExecuteState, scope: Scope) -> None:
+    """ORM-enabled INSERT and UPDATE statements may only write tenant ids of the scope.
+
+    The flush checks objects; these statements carry their values as parameters instead: the
+    executemany list and the statement's own ``values()`` (a SET clause's parameter is named after
+    its column, a WHERE clause's gets a suffix, so only the former is read here).
+    """
+    mapper = state.bind_mapper
+    if mapper is None or not issubclass(mapper.class_, TenantOwned):
+        return
+    params: Any = state.parameters
+    rows: list[Any] = list(params) if isinstance(params, list | tuple) else [params or {}]
+    rows.append(state.statement.compile().params)  # type: ignore[attr-defined]
+    for row in rows:
+        tenant_id = row.get("tenant_id")
+        if tenant_id is not None and not scope.sees_tenant(tenant_id):
+            raise OutOfScopeWrite(f"{mapper.class_.__name__} of tenant {tenant_id} is outside the scope")
 
 
 @event.listens_for(Session, "before_flush")
@@ -172,7 +244,7 @@ def _refuse_out_of_scope_writes(session: Session, flush_context: UOWTransaction,
     if scope.everything:
         return
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, TenantOwned) and not obj.in_scope(scope):
+        if isinstance(obj, TenantOwned) and not obj.writable_in(scope):
             raise OutOfScopeWrite(f"{type(obj).__name__} of tenant {obj.tenant_id} is outside the scope")
 
 
@@ -229,7 +301,7 @@ class Database:
     def __init__(self, settings: Settings | None = None, url: str | None = None) -> None:
         self.settings = settings or get_settings()
         self.engine = make_engine(url or self.settings.database_url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, class_=ScopedSession, expire_on_commit=False)
 
     @contextmanager
     def session(self, scope: Scope | None = None) -> Iterator[Session]:

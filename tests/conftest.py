@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from renda.platform.audit import AuditEntry
-from renda.platform.db import Database, Scope, set_scope
+from renda.platform.db import Database, Scope, ScopedSession, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.models import Grant, User
 from renda.platform.identity.principal import load_principal
@@ -321,7 +321,7 @@ def open_session(db: Database) -> Iterator[OpenSession]:
     def open_(scope: Scope | None = None, database: Database | None = None) -> Session:
         conn = (database or db).engine.connect()
         outer = conn.begin()
-        session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = ScopedSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         session.info["scope"] = scope or Scope()
         opened.append((session, outer, conn))
         return session

@@ -16,14 +16,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# Every tenant-owned table, with the extra rows its policy admits beyond the visible tenants.
-TENANT_OWNED = {
-    "org_units": "joint_station_id = ANY (renda_visible_joint_stations())",
-    "handling_units": None,
-    "users": "id = renda_current_user()",
-    "grants": "user_id = renda_current_user()",
-    "tenant_settings": None,
-    "audit_log": None,
+# Every tenant-owned table: the rows its policy lets a scope read (USING) and write (WITH CHECK)
+# beyond those of the visible tenants. The ORM filter in renda.platform says the same.
+TENANT_OWNED: dict[str, tuple[str | None, str | None]] = {
+    "org_units": ("joint_station_id = ANY (renda_visible_joint_stations())",
+                  "joint_station_id = ANY (renda_visible_joint_stations())"),
+    "handling_units": (None, None),
+    # One's own account, and whoever holds a grant in a visible tenant; writable: one's own
+    # account only, and the trigger below keeps it from moving to another tenant.
+    "users": ("id = renda_current_user() OR EXISTS (SELECT 1 FROM grants g WHERE g.user_id = users.id"
+              " AND g.tenant_id = ANY (renda_visible_tenants()))",
+              "id = renda_current_user()"),
+    # One's own grants are readable (that is how a principal loads), never writable.
+    "grants": ("user_id = renda_current_user()", None),
+    "tenant_settings": (None, None),
+    "audit_log": (None, None),
 }
 
 SCOPE_FUNCTIONS = """
@@ -37,6 +44,14 @@ CREATE FUNCTION renda_scope_all() RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT coalesce(current_setting('renda.scope_all', true), '') = 'on' $$;
 CREATE FUNCTION renda_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+CREATE FUNCTION renda_keep_user_tenant() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NEW.tenant_id <> OLD.tenant_id AND NOT renda_scope_all()
+       AND NOT NEW.tenant_id = ANY (renda_visible_tenants()) THEN
+      RAISE EXCEPTION 'a user cannot be moved into a tenant outside the scope';
+    END IF;
+    RETURN NEW;
+  END $$;
 """
 
 
@@ -50,13 +65,17 @@ def _later_fk(column: str, name: str) -> list[sa.ForeignKeyConstraint]:
 def _enable_rls() -> None:
     """Row-level security on every tenant-owned table; fails closed with no scope set."""
     op.execute(SCOPE_FUNCTIONS)
-    for table, extra in TENANT_OWNED.items():
+    for table, (read, write) in TENANT_OWNED.items():
         visible = "renda_scope_all() OR tenant_id = ANY (renda_visible_tenants())"
-        if extra:
-            visible += f" OR {extra}"
+        using = f"{visible} OR {read}" if read else visible
+        check = f"{visible} OR {write}" if write else visible
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {table}_scope ON {table} USING ({visible}) WITH CHECK ({visible})")
+        op.execute(f"CREATE POLICY {table}_scope ON {table} USING ({using}) WITH CHECK ({check})")
+    op.execute(
+        "CREATE TRIGGER users_keep_tenant BEFORE UPDATE OF tenant_id ON users"
+        " FOR EACH ROW EXECUTE FUNCTION renda_keep_user_tenant()"
+    )
     op.execute(
         "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
         " FOR EACH ROW EXECUTE FUNCTION renda_refuse_change()"
@@ -232,6 +251,7 @@ def downgrade() -> None:
         for table in TENANT_OWNED:
             op.execute(f"DROP POLICY IF EXISTS {table}_scope ON {table}")
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+        op.execute("DROP TRIGGER IF EXISTS users_keep_tenant ON users")
     with op.batch_alter_table('grants', schema=None) as batch_op:
         batch_op.drop_index('ix_grants_user')
         batch_op.drop_index('ix_grants_tenant_user')
@@ -259,5 +279,5 @@ def downgrade() -> None:
     op.drop_table('tenants')
     if op.get_bind().dialect.name == "postgresql":
         for fn in ("renda_visible_tenants", "renda_visible_joint_stations", "renda_current_user",
-                   "renda_scope_all", "renda_refuse_change"):
+                   "renda_scope_all", "renda_refuse_change", "renda_keep_user_tenant"):
             op.execute(f"DROP FUNCTION IF EXISTS {fn}()")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, or_
+from sqlalchemy import ForeignKey, Index, String, inspect, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql.elements import ColumnElement
 
-from renda.platform.db import Base, Scope, TenantOwned, utcnow
+from renda.platform.db import Base, Scope, ScopeFilter, TenantOwned, utcnow
 
 
 class User(TenantOwned, Base):
@@ -35,12 +34,24 @@ class User(TenantOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @classmethod
-    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
-        own = super().scope_criteria(scope)
-        return or_(own, cls.id == scope.user_id) if scope.user_id else own
+    def scope_filter(cls, scope: Scope) -> ScopeFilter:
+        """Users of the visible tenants, the acting user, and whoever holds a grant in a visible tenant."""
+        tenants, me = sorted(scope.tenant_ids), scope.user_id or -1
+        return lambda c: or_(
+            c.tenant_id.in_(tenants),
+            c.id == me,
+            select(Grant.id).where(Grant.user_id == c.id, Grant.tenant_id.in_(tenants)).exists(),
+        )
 
-    def in_scope(self, scope: Scope) -> bool:
-        return super().in_scope(scope) or (scope.user_id is not None and self.id == scope.user_id)
+    def readable_in(self, scope: Scope) -> bool:
+        return super().readable_in(scope) or self.id == scope.user_id
+
+    def writable_in(self, scope: Scope) -> bool:
+        """One's own account may be updated (password, last login) but never moved to another tenant."""
+        if super().writable_in(scope):
+            return True
+        moved = inspect(self).attrs.tenant_id.history.has_changes()
+        return self.id is not None and self.id == scope.user_id and not moved
 
 
 class Grant(TenantOwned, Base):
@@ -64,9 +75,10 @@ class Grant(TenantOwned, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     @classmethod
-    def scope_criteria(cls, scope: Scope) -> ColumnElement[bool]:
-        own = super().scope_criteria(scope)
-        return or_(own, cls.user_id == scope.user_id) if scope.user_id else own
+    def scope_filter(cls, scope: Scope) -> ScopeFilter:
+        """Grants in the visible tenants, and the acting user's own (read only: see writable_in)."""
+        tenants, me = sorted(scope.tenant_ids), scope.user_id or -1
+        return lambda c: or_(c.tenant_id.in_(tenants), c.user_id == me)
 
-    def in_scope(self, scope: Scope) -> bool:
-        return super().in_scope(scope) or (scope.user_id is not None and self.user_id == scope.user_id)
+    def readable_in(self, scope: Scope) -> bool:
+        return super().readable_in(scope) or self.user_id == scope.user_id

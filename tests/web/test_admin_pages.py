@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.audit import AuditEntry
@@ -469,10 +469,10 @@ def test_audit_log_pages_backwards_with_a_more_button(admin: TestClient, world: 
     assert "<html" in page.text and f'id="audit-{older[0]}"' in page.text
 
 
-def test_audit_entry_by_someone_from_another_county_is_listed_without_their_name(
+def test_audit_entry_by_someone_from_another_county_names_them_while_they_hold_a_grant_here(
         app_client: TestClient, db: Database, world: SimpleNamespace) -> None:
-    # A member of county B's office helps out in county A: A's log keeps the entry, but B's user row
-    # stays invisible to A's staff, so the page names the actor by number only.
+    # A member of county B's office helps out in county A: holding a grant in A makes their name
+    # visible to A's staff (users policy); once the grant is revoked, A sees the actor by number only.
     with _system(db) as s:
         b = s.get(Tenant, world.tenant_b)
         a = s.get(Tenant, world.tenant)
@@ -487,6 +487,12 @@ def test_audit_entry_by_someone_from_another_county_is_listed_without_their_name
     helper_client.post("/logout", data={"csrftoken": helper_client.cookies["csrftoken"]})
 
     admin = _login(app_client, world.admin)
+    audit = admin.get(f"/t/{world.slug}/audit").text
+    row = next(r for r in re.findall(r"<tr id=\"audit-\d+\".*?</tr>", audit, re.DOTALL) if name in r)
+    assert "乙县帮手" in row
+
+    with _system(db) as s:
+        s.execute(delete(Grant).where(Grant.user_id == helper_id))
     audit = admin.get(f"/t/{world.slug}/audit").text
     row = next(r for r in re.findall(r"<tr id=\"audit-\d+\".*?</tr>", audit, re.DOTALL) if name in r)
     assert f"#{helper_id}" in row and "乙县帮手" not in audit

@@ -147,8 +147,8 @@ def add_grant(request: Request, ctx: UsersAdminDep, user_id: int, role: Annotate
     except ValidationFailed as exc:
         return _user_page(request, ctx, user_id, status_code=422, grant=_form(form, exc.errors))
     except AccessDenied:
-        # Granting a role one does not hold there oneself: say so on the form, not as a bare 403.
-        error = Message(N_("You cannot grant this role here: it carries permissions you do not hold there."))
+        # A scope outside the actor's user.manage grant: say so on the form, not as a bare 403.
+        error = Message(N_("You cannot grant roles there: it lies outside the units you manage."))
         return _user_page(request, ctx, user_id, status_code=403, grant=_form(form, {"role": error}))
     return _to_user(ctx, user_id)
 
