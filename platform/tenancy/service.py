@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -173,10 +174,15 @@ def add_org_unit(
     return unit
 
 
+KEEP: Any = object()  # "leave this field as it is"
+
+
 def rename_org_unit(session: Session, actor: Principal, tenant: Tenant, unit_id: int, *, name: str,
-                    code: str | None = None) -> OrgUnit:
+                    code: str | None = KEEP) -> OrgUnit:
     unit = access_org_unit(session, actor, tenant, unit_id)
     require(actor, Permission.ORG_MANAGE, target_of(unit))
+    if code is KEEP:
+        code = unit.code
     name, code = check_all(lambda: _clean_name(name), lambda: _clean_code(code))
     if _sibling_named(session, tenant.id, unit.parent_id, name, exclude=unit.id):
         raise ValidationFailed.one("name", N_("A unit with this name exists here already."))

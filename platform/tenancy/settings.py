@@ -17,7 +17,8 @@ from renda.platform.access.policy import Principal, Target, require
 from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Message, ValidationFailed
-from renda.platform.tenancy.models import TenantSetting
+from renda.platform.tenancy.models import Tenant, TenantSetting
+from renda.platform.tenancy.service import tenant_root
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,10 @@ def get_setting(session: Session, tenant_id: int, key: str) -> Any:
     return spec.default if row is None else row.value.get("v")
 
 
-def update_settings(
-    session: Session, actor: Principal, tenant_id: int, root_path: str, raw: dict[str, Any]
-) -> dict[str, Any]:
+def update_settings(session: Session, actor: Principal, tenant: Tenant, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate all submitted settings first, then store the changed ones with one audit entry each."""
-    require(actor, Permission.TENANT_MANAGE, Target(tenant_id, root_path))
+    require(actor, Permission.TENANT_MANAGE, Target(tenant.id, tenant_root(session, tenant).path))
+    tenant_id = tenant.id
     errors: dict[str, Message] = {}
     parsed: dict[str, Any] = {}
     for key, value in raw.items():

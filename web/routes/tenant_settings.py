@@ -112,7 +112,7 @@ def save_settings(request: Request, ctx: SettingsAdminDep, form: FormDep) -> Res
         for key, spec in REGISTRY.items() if spec.kind == "choices" or key in form
     }
     try:
-        update_settings(ctx.session, ctx.principal, ctx.tenant.id, ctx.root.path, raw)
+        update_settings(ctx.session, ctx.principal, ctx.tenant, raw)
     except ValidationFailed as exc:
         shown = tenant_settings(ctx.session, ctx.tenant.id) | raw
         return _settings_page(request, shown, exc.errors, status_code=422)
