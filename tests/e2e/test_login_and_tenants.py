@@ -108,6 +108,12 @@ def test_city_staff_switch_between_counties(page: Page) -> None:
         expect(row).to_contain_text(name)
         expect(row).to_contain_text(code)
 
+    # The same figures as a chart, drawn by ECharts from the app's own copy.
+    chart = page.locator("main .chart")
+    expect(chart.locator("svg")).to_have_count(1)
+    for name, _code in list(BAISE_COUNTIES.values())[:3]:
+        expect(chart).to_contain_text(name)
+
     for slug in ("tiandong", "pingguo"):
         name, code = BAISE_COUNTIES[slug]
         switcher.select_option(slug)  # the form submits itself on change
