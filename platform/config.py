@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     keycloak_realm: str = "renda"
     keycloak_client_id: str = "renda-web"
     keycloak_client_secret: str | None = None
+    keycloak_timeout_seconds: int = 5
+    # The address people reach Renda at, for the redirect URIs given to Keycloak; unset: the request's.
+    public_url: str | None = None
 
     @property
     def is_postgres(self) -> bool:

@@ -5,7 +5,6 @@ from renda.platform.tenancy.settings import SettingSpec, register
 
 SUGGESTIONS = N_("Deputy suggestions")
 OPINIONS = N_("Citizens' opinions")
-LOGIN = N_("Sign-in")
 
 register(
     SettingSpec("suggestion_deadline_months", "int", 3, N_("Reply deadline (months from assignment)"),
@@ -36,9 +35,4 @@ register(
                 N_("Answer deadline for escalated opinions (working days)"), "", 1, 60, group=OPINIONS),
     SettingSpec("reception_day", "int", 10, N_("Monthly reception day at the stations"), "", 1, 28,
                 group=OPINIONS),
-    SettingSpec("login_methods", "choices", ["local"], N_("Sign-in methods"),
-                N_("Local accounts, unified identity (Keycloak), or both."),
-                options=("local", "keycloak"),
-                option_labels={"local": N_("Local accounts"), "keycloak": N_("Unified identity (Keycloak)")},
-                group=LOGIN),
 )

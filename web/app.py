@@ -18,9 +18,10 @@ from starsessions.stores.redis import RedisStore
 import renda.tenants.settings  # noqa: F401 - registers the congress's tenant settings
 from renda.platform.config import Settings, get_settings
 from renda.platform.db import Database
+from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
 from renda.web import errors, i18n
-from renda.web.routes import account, admin_org, admin_units, admin_users, home, tenant_settings
+from renda.web.routes import account, admin_org, admin_units, admin_users, home, sso, tenant_settings
 
 STATIC = Path(__file__).parent / "static"
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings)
     app.state.throttle = LoginThrottle(settings)
+    app.state.oidc = OidcClient(settings) if settings.keycloak_url else None
 
     @app.middleware("http")
     async def language(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (account, home, admin_org, admin_units, admin_users, tenant_settings):
+    for module in (sso, account, home, admin_org, admin_units, admin_users, tenant_settings):
         app.include_router(module.router)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,6 +14,7 @@ from renda.platform.access.policy import AccessDenied, Principal
 from renda.platform.access.roles import Permission
 from renda.platform.db import Database, Scope
 from renda.platform.errors import N_, NotFound
+from renda.platform.identity.oidc import ProviderUnavailable, SsoError
 from renda.platform.identity.principal import UnknownPrincipal, accessible_tenants, load_principal
 from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import get_tenant_by_slug, tenant_root
@@ -50,10 +52,35 @@ def db_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
+def _keep_sso_alive(request: Request) -> None:
+    """Renew a single sign-on's tokens before they lapse; a provider that refuses ends the session.
+
+    While the provider cannot be reached, the session goes on until its own lifetime ends.
+    """
+    signed = request.session.get("sso")
+    oidc = request.app.state.oidc
+    if not signed or oidc is None or time.time() < float(signed.get("expires_at", 0)) - 30:
+        return
+    if not signed.get("refresh_token"):
+        request.session.clear()
+        raise LoginRequired
+    try:
+        renewed = oidc.refresh(signed["refresh_token"], {"sub": signed.get("sub")})
+    except ProviderUnavailable:
+        return
+    except SsoError:
+        request.session.clear()
+        raise LoginRequired from None
+    request.session["sso"] = {**signed, "id_token": renewed.id_token,
+                              "refresh_token": renewed.refresh_token or signed["refresh_token"],
+                              "expires_at": renewed.expires_at, "refresh_expires_at": renewed.refresh_expires_at}
+
+
 def current_principal(request: Request, session: SessionDep) -> Principal:
     user_id = request.session.get("user_id")
     if not user_id:
         raise LoginRequired
+    _keep_sso_alive(request)
     try:
         principal = load_principal(session, int(user_id))
     except UnknownPrincipal:

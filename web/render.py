@@ -56,6 +56,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "tenant": getattr(request.state, "tenant", None),
         "nav": getattr(request.state, "nav", []),
         "tenants": getattr(request.state, "tenants", []),
+        "sso_enabled": getattr(request.app.state, "oidc", None) is not None,
     }
     ctx.update(context or {})
     tpl = env.get_template(template)

@@ -15,6 +15,7 @@ from renda.platform.access.policy import AccessDenied, Principal, Target, requir
 from renda.platform.access.roles import HANDLING_UNIT_ROLES, Permission, Role
 from renda.platform.db import Scope, get_scope, set_scope, utcnow
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
+from renda.platform.identity import methods
 from renda.platform.identity.models import Grant, User
 from renda.platform.identity.passwords import (
     DUMMY_HASH,
@@ -58,6 +59,9 @@ def authenticate(session: Session, throttle: LoginThrottle, username: str, passw
         if user is None or not valid or not user.active:
             throttle.failed(username, address)
             return LoginResult(None, N_("Wrong user name or password."))
+        if not methods.allows(session, user.tenant_id, methods.LOCAL):
+            return LoginResult(None, N_("Your congress signs in through unified identity only: use the "
+                                        "unified identity button."))
         throttle.succeeded(username)
         if user.password_hash and needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)

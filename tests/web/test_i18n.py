@@ -1,4 +1,4 @@
-"""Every user-facing string has a Simplified Chinese translation, with the same placeholders."""
+"""Every user-facing string has a Simplified Chinese translation, with the same format fields."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+FORMAT_FIELD = re.compile(r"%\(\w+\)s")
 
 
 def _source_msgids() -> set[str]:
@@ -39,7 +39,7 @@ def test_every_message_has_a_chinese_translation() -> None:
     assert not missing, "untranslated (run `make messages`, then translate):\n" + "\n".join(missing)
 
 
-def test_translations_keep_their_placeholders() -> None:
+def test_translations_keep_their_format_fields() -> None:
     for msgid, text in _catalog("zh_CN").items():
         if isinstance(msgid, str) and text:
-            assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(text)), msgid
+            assert sorted(FORMAT_FIELD.findall(msgid)) == sorted(FORMAT_FIELD.findall(text)), msgid

@@ -11,6 +11,7 @@ from starsessions import regenerate_session_id
 
 from renda.platform.errors import Message, ValidationFailed
 from renda.platform.identity import service as identity
+from renda.platform.identity.oidc import SsoError
 from renda.web import i18n
 from renda.web.deps import PrincipalDep, SessionDep
 from renda.web.render import render
@@ -18,7 +19,7 @@ from renda.web.render import render
 router = APIRouter()
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a signed-in user to another host."""
     if not target:
         return "/"
@@ -35,8 +36,9 @@ def _client_address(request: Request) -> str:
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     if request.session.get("user_id"):
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": _safe_next(next), "username": "", "error": None})
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"next": safe_next(next), "username": "", "error": None})
+
 
 
 @router.post("/login")
@@ -49,23 +51,34 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
         error = Message(result.error or "", minutes=minutes) if result.retry_after_seconds else Message(
             result.error or "")
         status = 429 if result.retry_after_seconds else 200
-        return render(request, "login.html", {"next": _safe_next(next), "username": username, "error": error},
+        return render(request, "login.html", {"next": safe_next(next), "username": username, "error": error},
                       status_code=status)
     regenerate_session_id(request)  # a new id at login: no session fixation
     request.session.clear()
     request.session["user_id"] = result.user_id
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    """End the session here and, after a single sign-on, the provider's session too."""
+    signed = request.session.get("sso")
     request.session.clear()
+    oidc = request.app.state.oidc
+    if signed and oidc is not None:
+        base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+        try:
+            url = oidc.logout_url(id_token=signed["id_token"], post_logout_redirect_uri=f"{base}/login")
+        except SsoError:
+            url = None  # the provider is down: our session is over, its own will expire
+        if url:
+            return RedirectResponse(url, status_code=303)
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/lang/{code}")
 def switch_language(code: str, request: Request, next: str | None = None) -> Response:
-    response = RedirectResponse(_safe_next(next or request.headers.get("referer", "/").split(
+    response = RedirectResponse(safe_next(next or request.headers.get("referer", "/").split(
         str(request.base_url).rstrip("/"), 1)[-1]), status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", httponly=True)

@@ -1,0 +1,115 @@
+"""Group paths: how the org tree and the roles appear in an identity provider's groups.
+
+A node's path is the chain of its ancestors' segments from the top of the tree, a segment being
+the node's GB/T 2260 code where it has one and ``{kind}-{id}`` otherwise (``station-45``,
+``joint-12`` for a joint station); a handling unit is ``hu-{id}`` under its tenant's root. A
+group that grants a role is the role's name under the node: ``/451000/451022/451022100/township_chair``,
+``/451000/451082/joint-12/deputy``, ``/451000/451022/hu-17/handler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renda.platform.access.roles import HANDLING_UNIT_ROLES, Role
+from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+
+SEGMENT_PREFIX = {"joint_station": "joint"}
+
+
+def node_segment(node: OrgUnit) -> str:
+    return node.code or f"{SEGMENT_PREFIX.get(node.kind, node.kind)}-{node.id}"
+
+
+def unit_segment(unit: HandlingUnit) -> str:
+    return f"hu-{unit.id}"
+
+
+def _ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+
+
+def node_paths(session: Session, nodes: Iterable[OrgUnit]) -> dict[int, str]:
+    """Group path of each node (ancestors loaded in one statement)."""
+    nodes = list(nodes)
+    wanted = {i for n in nodes for i in _ids(n.path)}
+    known = {n.id: n for n in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(sorted(wanted))))}
+    return {
+        n.id: "/" + "/".join(node_segment(known[i]) for i in _ids(n.path) if i in known)
+        for n in nodes
+    }
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    """What one group path grants: a role on a node or on a handling unit of a tenant."""
+
+    path: str
+    tenant_id: int
+    role: Role
+    org_unit_id: int | None = None
+    handling_unit_id: int | None = None
+
+
+def _segment_id(segment: str, prefix: str) -> int | None:
+    head, _, tail = segment.rpartition("-")
+    return int(tail) if head == prefix and tail.isdigit() else None
+
+
+def resolve(session: Session, path: str) -> GroupGrant | None:
+    """The grant a group path names, or None when it names no known node, unit or role.
+
+    The caller's session must see every tenant (the login runs under the system scope).
+    """
+    segments = [s for s in (path or "").split("/") if s]
+    if len(segments) < 2:
+        return None
+    *where, role_name = segments
+    try:
+        role = Role(role_name)
+    except ValueError:
+        return None
+    if role is Role.PLATFORM_ADMIN:
+        return None  # a realm role, never a group
+    last = where[-1]
+    unit_id = _segment_id(last, "hu")
+    if unit_id is not None:
+        unit = session.get(HandlingUnit, unit_id)
+        if unit is None or unit.retired_at is not None or role not in HANDLING_UNIT_ROLES:
+            return None
+        tenant = session.get(Tenant, unit.tenant_id)
+        root = session.get(OrgUnit, tenant.root_org_unit_id) if tenant and tenant.root_org_unit_id else None
+        if root is None or node_paths(session, [root])[root.id] != "/" + "/".join(where[:-1]):
+            return None
+        return GroupGrant(path, unit.tenant_id, role, handling_unit_id=unit.id)
+    if role in HANDLING_UNIT_ROLES:
+        return None
+    node = _node_for(session, last)
+    if node is None or node.retired_at is not None:
+        return None
+    if node_paths(session, [node])[node.id] != "/" + "/".join(where):
+        return None  # the segments must name the node's real chain, not just its last link
+    return GroupGrant(path, node.tenant_id, role, org_unit_id=node.id)
+
+
+def _node_for(session: Session, segment: str) -> OrgUnit | None:
+    kind, _, tail = segment.rpartition("-")
+    if kind and tail.isdigit():
+        node = session.get(OrgUnit, int(tail))
+        return node if node is not None and node_segment(node) == segment else None
+    if segment.isdigit():
+        # Division codes are unique in the country; a tenant's root repeats its tenant's code.
+        return session.scalars(select(OrgUnit).where(OrgUnit.code == segment).order_by(OrgUnit.id)).first()
+    return None
+
+
+def role_group_paths(node_path: str, kinds: Iterable[Role]) -> list[str]:
+    return [f"{node_path}/{role.value}" for role in kinds]
+
+
+ORG_ROLES = tuple(r for r in Role if r is not Role.PLATFORM_ADMIN and r not in HANDLING_UNIT_ROLES)
+UNIT_ROLES = tuple(HANDLING_UNIT_ROLES)
