@@ -82,29 +82,40 @@ def resolve(session: Session, path: str) -> GroupGrant | None:
         if unit is None or unit.retired_at is not None or role not in HANDLING_UNIT_ROLES:
             return None
         tenant = session.get(Tenant, unit.tenant_id)
-        root = session.get(OrgUnit, tenant.root_org_unit_id) if tenant and tenant.root_org_unit_id else None
-        if root is None or node_paths(session, [root])[root.id] != "/" + "/".join(where[:-1]):
+        root = _walk(session, where[:-1])
+        if tenant is None or root is None or root.id != tenant.root_org_unit_id:
             return None
         return GroupGrant(path, unit.tenant_id, role, handling_unit_id=unit.id)
     if role in HANDLING_UNIT_ROLES:
         return None
-    node = _node_for(session, last)
+    node = _walk(session, where)
     if node is None or node.retired_at is not None:
         return None
-    if node_paths(session, [node])[node.id] != "/" + "/".join(where):
-        return None  # the segments must name the node's real chain, not just its last link
     return GroupGrant(path, node.tenant_id, role, org_unit_id=node.id)
 
 
-def _node_for(session: Session, segment: str) -> OrgUnit | None:
-    kind, _, tail = segment.rpartition("-")
-    if kind and tail.isdigit():
-        node = session.get(OrgUnit, int(tail))
-        return node if node is not None and node_segment(node) == segment else None
-    if segment.isdigit():
-        # Division codes are unique in the country; a tenant's root repeats its tenant's code.
-        return session.scalars(select(OrgUnit).where(OrgUnit.code == segment).order_by(OrgUnit.id)).first()
-    return None
+def _walk(session: Session, segments: list[str]) -> OrgUnit | None:
+    """Follow the segments down from a root of the tree, one child at a time.
+
+    Codes are matched among the children of the node reached so far, so a code that appears
+    twice in the database (a test county, a mistyped unit) cannot send a path astray.
+    """
+    node: OrgUnit | None = None
+    for segment in segments:
+        kind, _, tail = segment.rpartition("-")
+        stmt = select(OrgUnit).where(
+            OrgUnit.parent_id.is_(None) if node is None else OrgUnit.parent_id == node.id)
+        if kind and tail.isdigit():
+            stmt = stmt.where(OrgUnit.id == int(tail))
+        elif segment.isdigit():
+            stmt = stmt.where(OrgUnit.code == segment)
+        else:
+            return None
+        found = session.scalars(stmt.order_by(OrgUnit.id)).first()
+        if found is None or node_segment(found) != segment:
+            return None
+        node = found
+    return node
 
 
 def role_group_paths(node_path: str, kinds: Iterable[Role]) -> list[str]:
