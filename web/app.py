@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.db.dispose()
+        if app.state.oidc is not None:
+            app.state.oidc.close()
         if session_redis is not None:
             await session_redis.aclose()
 

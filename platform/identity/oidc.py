@@ -86,6 +86,12 @@ class OidcClient:
         self._lock = threading.Lock()
         self._discovery: dict[str, Any] | None = None
 
+    def close(self) -> None:
+        """Release the HTTP connections python-keycloak keeps to the realm."""
+        session = getattr(self.openid.connection, "_s", None)
+        if session is not None:
+            session.close()
+
     # -- talking to the provider -------------------------------------------------------------
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -174,8 +180,13 @@ class OidcClient:
             checks["nonce"] = nonce
         try:
             claims = self._verify(token, checks, self._jwks())
-        except (jwt.JWTMissingKey, jwk.InvalidJWKValue):
-            claims = self._verify(token, checks, self._jwks(refresh=True))  # the realm rotated its keys
+        except jwt.JWTMissingKey:
+            # No cached key verifies it: the realm may have rotated its keys. Look once more.
+            try:
+                claims = self._verify(token, checks, self._jwks(refresh=True))
+            except jwt.JWTMissingKey as exc:
+                raise SsoError(N_("The sign-in could not be verified. Please sign in again."),
+                               f"no key of the realm verifies the token: {exc}") from exc
         azp = claims.get("azp")
         audiences = claims["aud"] if isinstance(claims.get("aud"), list) else [claims.get("aud")]
         if (azp is not None and azp != self.client_id) or (len(audiences) > 1 and azp is None):

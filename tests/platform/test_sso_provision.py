@@ -125,7 +125,8 @@ def test_no_known_group_refuses_and_creates_nobody(cast: Any, session: Session) 
 
 def test_existing_local_account_is_linked_by_user_name(cast: Any, session: Session) -> None:
     username = cast.username.tiandong_deputy
-    result = sso.provision(session, claims(username, f"/451000/451022/451022100/station-{cast.org.pingma_station}/deputy"))
+    station = f"/451000/451022/451022100/station-{cast.org.pingma_station}"
+    result = sso.provision(session, claims(username, f"{station}/deputy"))
     assert result.user_id == cast.user.tiandong_deputy
     user = session.get(User, result.user_id)
     assert user is not None and user.external_id == f"kc-{username}"
