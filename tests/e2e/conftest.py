@@ -10,6 +10,7 @@ The browser is Debian's ``chromium`` (``apt-get install chromium``), driven by P
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import socket
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -147,15 +149,55 @@ def static_assets() -> None:
         pytest.fail(f"{HTMX.relative_to(REPO_ROOT)} is missing: run `make assets` first")
 
 
+SSO_PASSWORD = "kc-e2e-password"
+SSO_CLIENT = ("renda-web", "renda-e2e-secret")
+
+
 @pytest.fixture(scope="session")
-def server(e2e_database: E2EDatabase, redis_url: str | None, static_assets: None,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sso_password() -> str:
+    return SSO_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def server_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def sso_provider(server_port: int) -> Iterator[object]:
+    """The test OpenID provider (tests/oidc) with Keycloak users in the demo's groups."""
+    spec = importlib.util.spec_from_file_location("oidc_fixture", REPO_ROOT / "tests/oidc/fixture.py")
+    assert spec and spec.loader
+    oidc = sys.modules.get("oidc_fixture") or importlib.util.module_from_spec(spec)
+    if "oidc_fixture" not in sys.modules:
+        sys.modules["oidc_fixture"] = oidc
+        spec.loader.exec_module(oidc)
+    base = f"http://{HOST}:{server_port}"
+
+    def account(username: str, *groups: str) -> dict[str, object]:
+        return {"username": username, "password": SSO_PASSWORD, "sub": f"sub-{username}", "name": f"统一{username}",
+                "email": f"{username}@renda.test", "groups": list(groups), "realm_roles": [], "attributes": {}}
+
+    accounts = [account("kc.tiandong", "/451000/451022/congress_admin"),
+                account("kc.two", "/451000/451022/congress_admin", "/451000/451082/congress_admin")]
+    client = {"client_id": SSO_CLIENT[0], "client_secret": SSO_CLIENT[1],
+              "redirect_uris": [f"{base}/login/sso/callback"], "post_logout_redirect_uris": [f"{base}/login"],
+              "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]}
+    with oidc.start_provider(accounts=accounts, clients=[client]) as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def server(e2e_database: E2EDatabase, redis_url: str | None, static_assets: None, server_port: int,
+           sso_provider: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free port; yields its base URL, e.g. http://127.0.0.1:41234."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RENDA_")}
-    env.update(RENDA_DATABASE_URL=e2e_database.url, RENDA_SECRET_KEY="e2e")
+    env.update(RENDA_DATABASE_URL=e2e_database.url, RENDA_SECRET_KEY="e2e",
+               RENDA_KEYCLOAK_URL=sso_provider.server_url, RENDA_KEYCLOAK_REALM=sso_provider.realm,
+               RENDA_KEYCLOAK_CLIENT_ID=SSO_CLIENT[0], RENDA_KEYCLOAK_CLIENT_SECRET=SSO_CLIENT[1])
     if e2e_database.backend == "postgres" and redis_url:
         env["RENDA_REDIS_URL"] = redis_url
-    port = _free_port()
+    port = server_port
     base_url = f"http://{HOST}:{port}"
     log_dir = tmp_path_factory.mktemp("e2e-server")
     out_path, err_path = log_dir / "stdout.log", log_dir / "stderr.log"
