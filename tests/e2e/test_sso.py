@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytestfrom playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
