@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import importlib.util
 import secrets
@@ -271,7 +272,9 @@ def test_python_keycloak_async_api(kc: KeycloakOpenID, browser: httpx.Client) ->
         finally:
             await kc.connection.aclose()  # else its httpx.AsyncClient leaks a socket (ResourceWarning)
 
-    asyncio.run(flow())
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, flow()).result()
 
 
 def test_auth_url_values_must_be_pre_encoded(kc: KeycloakOpenID, browser: httpx.Client) -> None:
