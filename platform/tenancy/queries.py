@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,28 +38,18 @@ def figures(session: Session, tenants: list[Tenant]) -> list[TenantFigures]:
     for tenant_id, kind, n in rows:
         if kind != "joint_station":  # counted by membership below, host or not
             out[tenant_id].units_by_kind[kind] = n
-    member_rows = session.execute(
-        select(JointStationMember.tenant_id, func.count())
-        .where(JointStationMember.tenant_id.in_(ids))
-        .group_by(JointStationMember.tenant_id)
-    )
-    for tenant_id, n in member_rows:
+    for tenant_id, n in _count_per_tenant(session, JointStationMember.tenant_id, ids):
         out[tenant_id].units_by_kind["joint_station"] = n
-    user_rows = session.execute(
-        select(User.tenant_id, func.count())
-        .where(User.tenant_id.in_(ids), User.active.is_(True))
-        .group_by(User.tenant_id)
-    )
-    for tenant_id, n in user_rows:
+    for tenant_id, n in _count_per_tenant(session, User.tenant_id, ids, User.active.is_(True)):
         out[tenant_id].users = n
-    unit_rows = session.execute(
-        select(HandlingUnit.tenant_id, func.count())
-        .where(HandlingUnit.tenant_id.in_(ids), HandlingUnit.retired_at.is_(None))
-        .group_by(HandlingUnit.tenant_id)
-    )
-    for tenant_id, n in unit_rows:
+    for tenant_id, n in _count_per_tenant(session, HandlingUnit.tenant_id, ids, HandlingUnit.retired_at.is_(None)):
         out[tenant_id].handling_units = n
     return [out[i] for i in ids]
+
+
+def _count_per_tenant(session: Session, column: Any, ids: list[int], *where: Any) -> list[tuple[int, int]]:
+    rows = session.execute(select(column, func.count()).where(column.in_(ids), *where).group_by(column))
+    return [(tenant_id, n) for tenant_id, n in rows]
 
 
 def child_tenants(session: Session, tenant: Tenant) -> list[Tenant]:
