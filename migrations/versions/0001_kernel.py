@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from migrations import rls
+
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -19,8 +21,7 @@ depends_on: str | Sequence[str] | None = None
 # Every tenant-owned table: the rows its policy lets a scope read (USING) and write (WITH CHECK)
 # beyond those of the visible tenants. The ORM filter in renda.platform says the same.
 TENANT_OWNED: dict[str, tuple[str | None, str | None]] = {
-    "org_units": ("joint_station_id = ANY (renda_visible_joint_stations())",
-                  "joint_station_id = ANY (renda_visible_joint_stations())"),
+    "org_units": (rls.JOINT, rls.JOINT),
     "handling_units": (None, None),
     # One's own account, and whoever holds a grant in a visible tenant; writable: one's own
     # account only, and the trigger below keeps it from moving to another tenant.
@@ -66,32 +67,15 @@ def _enable_rls() -> None:
     """Row-level security on every tenant-owned table; fails closed with no scope set."""
     op.execute(SCOPE_FUNCTIONS)
     for table, (read, write) in TENANT_OWNED.items():
-        visible = "renda_scope_all() OR tenant_id = ANY (renda_visible_tenants())"
-        using = f"{visible} OR {read}" if read else visible
-        check = f"{visible} OR {write}" if write else visible
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY {table}_scope ON {table} USING ({using}) WITH CHECK ({check})")
+        rls.enable(table, read, write)
     op.execute(
         "CREATE TRIGGER users_keep_tenant BEFORE UPDATE OF tenant_id ON users"
         " FOR EACH ROW EXECUTE FUNCTION renda_keep_user_tenant()"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
-        " FOR EACH ROW EXECUTE FUNCTION renda_refuse_change()"
     )
     op.create_foreign_key("fk_tenants_root_org_unit_id_org_units", "tenants", "org_units",
                           ["root_org_unit_id"], ["id"])
     op.create_foreign_key("fk_joint_stations_org_unit_id_org_units", "joint_stations", "org_units",
                           ["org_unit_id"], ["id"])
-
-
-def _sqlite_append_only() -> None:
-    for event in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log"
-            " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-        )
 
 
 def upgrade() -> None:
@@ -240,8 +224,7 @@ def upgrade() -> None:
 
     if op.get_bind().dialect.name == "postgresql":
         _enable_rls()
-    else:
-        _sqlite_append_only()
+    rls.append_only("audit_log")
 
 
 def downgrade() -> None:
