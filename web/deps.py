@@ -105,6 +105,8 @@ class TenantContext:
 # Navigation: (path under /t/{slug}/, label msgid, permission needed)
 NAV = (
     ("", N_("Home"), Permission.TENANT_VIEW),
+    ("deputies", N_("Deputies"), Permission.DEPUTY_MANAGE),
+    ("suggestions", N_("Suggestions"), Permission.TENANT_VIEW),
     ("org", N_("Org tree"), Permission.ORG_MANAGE),
     ("units", N_("Handling units"), Permission.HANDLING_UNIT_MANAGE),
     ("users", N_("Users and roles"), Permission.USER_MANAGE),

@@ -1,0 +1,1 @@
+"""Deputies 人大代表 of every level, their stations, their accounts, and the import from offices' sheets."""
