@@ -40,6 +40,23 @@ class Settings(BaseSettings):
     # The address people reach Renda at, for the redirect URIs given to Keycloak; unset: the request's.
     public_url: str | None = None
 
+    # Background jobs (huey): on Redis when redis_url is set (`renda worker` runs them), else in memory
+    # and inside the web process. The queue's name keys its Redis lists; cron times are in this zone.
+    jobs_queue: str = "renda"
+    jobs_workers: int = 2
+    jobs_periodic: bool = True  # this process's scheduler enqueues the periodic jobs
+    jobs_timezone: str = "Asia/Shanghai"
+
+    # Outbound notifications (SMS / WeChat gateway): the outbox is POSTed to this webhook as JSON;
+    # unset: messages wait in the outbox. A failed delivery is retried after base·2^(n-1) seconds,
+    # at most cap seconds, until max attempts have been made.
+    notify_webhook_url: str | None = None
+    notify_webhook_timeout_seconds: float = 10.0
+    notify_retry_base_seconds: int = 30
+    notify_retry_cap_seconds: int = 3600
+    notify_max_attempts: int = 8
+    notify_batch_size: int = 100  # deliveries per job run; the next run takes the rest
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")

@@ -16,12 +16,27 @@ from starsessions.stores.memory import InMemoryStore
 from starsessions.stores.redis import RedisStore
 
 import renda.tenants.settings  # noqa: F401 - registers the congress's tenant settings
+from renda.platform import jobs
 from renda.platform.config import Settings, get_settings
 from renda.platform.db import Database
 from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
 from renda.web import errors, i18n
-from renda.web.routes import account, admin_org, admin_units, admin_users, home, sso, tenant_settings
+from renda.web.routes import (
+    account,
+    admin_org,
+    admin_units,
+    admin_users,
+    api_suggestions,
+    deputies,
+    home,
+    inbox,
+    sso,
+    suggestions,
+    suggestions_actions,
+    suggestions_board,
+    tenant_settings,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -42,7 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        queue = jobs.JobQueue(settings, app.state.db, translations=i18n.translations)
+        jobs.install(queue)  # what this process enqueues goes to Redis, or to its own memory
+        if queue.in_memory:  # embedded: no `renda worker`, so this process runs the jobs itself
+            queue.start()
         yield
+        if jobs.installed() is queue:
+            jobs.install(None)
+        queue.close()  # waits for the jobs under way
         app.state.db.dispose()
         if app.state.oidc is not None:
             app.state.oidc.close()
@@ -77,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (sso, account, home, admin_org, admin_units, admin_users, tenant_settings):
+    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings, inbox,
+                   suggestions_board, suggestions, suggestions_actions, api_suggestions):
         app.include_router(module.router)
 
     return app

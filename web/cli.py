@@ -222,6 +222,41 @@ def serve(
                 reload_dirs=[str(REPO_ROOT)] if reload else None)
 
 
+@app.command()
+def worker(
+    ctx: typer.Context,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="Jobs run at once. Default: RENDA_JOBS_WORKERS.")] = None,
+) -> None:
+    """Run the background jobs and their schedule on Redis, until SIGTERM (lets running jobs finish) or Ctrl-C."""
+    import logging
+
+    import renda.web.app  # noqa: F401 - registers the same jobs as the web process (platform and tenants)
+    from renda.platform import jobs
+
+    settings = get_settings()
+    url = (ctx.obj or {}).get("database_url")
+    if url:
+        settings = settings.model_copy(update={"database_url": url})
+    if not settings.redis_url:
+        _fail("未配置 Redis（RENDA_REDIS_URL）：内嵌模式下后台任务在 `renda serve` 进程内运行，无需单独启动。",
+              "no Redis (RENDA_REDIS_URL): embedded, the jobs run inside `renda serve`; no worker is needed.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with _errors():
+        db = Database(settings)
+        queue = jobs.JobQueue(settings, db, translations=i18n.translations)
+        try:
+            _require_schema(db)
+            names = ", ".join(sorted(spec.name for spec in queue.registry.specs()))
+            console.print(f"[green]✓[/] 后台任务已启动 / worker started on queue {queue.name}: {names}")
+            jobs.install(queue)
+            queue.run(threads)
+        finally:
+            jobs.install(None)
+            queue.close()
+            db.dispose()
+
+
 def _find_org_unit(session: Session, tenant: Tenant, ref: str) -> OrgUnit:
     """An org unit of the tenant by division code, id, or exact name."""
     stmt = select(OrgUnit).where(OrgUnit.tenant_id == tenant.id)

@@ -9,8 +9,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 
+from renda.platform.db import Scope
 from renda.platform.errors import Message
+from renda.platform.notify import queries as notify_queries
 from renda.web import i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -19,6 +22,22 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _csrf_token(request: Request) -> str:
     getter = request.scope.get("csrftoken")
     return getter() if callable(getter) else ""
+
+
+def _unread_count(request: Request) -> int | None:
+    """The header badge: one COUNT of the signed-in user's unread notifications (none signed in: None).
+
+    A short session of its own under the user's scope; an unreachable database hides the badge
+    rather than turning an error page into a second error.
+    """
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return None
+    try:
+        with request.app.state.db.session(Scope(user_id=principal.user_id)) as session:
+            return notify_queries.unread_count(session, principal.user_id)
+    except SQLAlchemyError:
+        return None
 
 
 def _message(value: Any) -> str:
@@ -57,6 +76,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "nav": getattr(request.state, "nav", []),
         "tenants": getattr(request.state, "tenants", []),
         "sso_enabled": getattr(request.app.state, "oidc", None) is not None,
+        "unread_count": _unread_count(request),
     }
     ctx.update(context or {})
     tpl = env.get_template(template)

@@ -1,0 +1,80 @@
+"""The inbox: the signed-in user's notifications across all their tenants, and marking them read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from renda.platform.notify import queries, service
+from renda.platform.notify.queries import InboxEntry
+from renda.web import i18n
+from renda.web.deps import PrincipalDep, SessionDep
+from renda.web.render import render
+
+router = APIRouter()
+
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One notification as the page shows it: texts already in the reader's language."""
+
+    id: int
+    title: str
+    body: str
+    link: str | None
+    tenant: str
+    at: str
+    unread: bool
+
+
+def _local_path(link: str | None) -> str | None:
+    """Only paths inside Renda are followed: a stored link never sends anyone elsewhere."""
+    if link and link.startswith("/") and not link.startswith(("//", "/\\")):
+        return link
+    return None
+
+
+def _view(entry: InboxEntry, language: str) -> EntryView:
+    n = entry.notification
+    title, body = n.render(i18n.gettext)
+    created = n.created_at if n.created_at.tzinfo else n.created_at.replace(tzinfo=dt.UTC)  # SQLite: naive UTC
+    tenant = entry.tenant_name_en if language != "zh_CN" and entry.tenant_name_en else entry.tenant_name
+    return EntryView(id=n.id, title=title, body=body, link=_local_path(n.link), tenant=tenant,
+                     at=created.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"), unread=n.read_at is None)
+
+
+def _back(page: int) -> RedirectResponse:
+    return RedirectResponse("/inbox" if page <= 1 else f"/inbox?page={page}", status_code=303)
+
+
+@router.get("/inbox")
+def inbox(request: Request, session: SessionDep, principal: PrincipalDep,
+          page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    found = queries.inbox(session, principal.user_id, page)
+    language = getattr(request.state, "language", i18n.DEFAULT_LANGUAGE)
+    return render(request, "inbox/index.html", {
+        "entries": [_view(e, language) for e in found.entries], "page": found.page, "has_next": found.has_next,
+    })
+
+
+@router.post("/inbox/read-all")
+def read_all(session: SessionDep, principal: PrincipalDep,
+             page: Annotated[int, Form(ge=1, le=100_000)] = 1) -> Response:
+    service.mark_all_read(session, principal)
+    return _back(page)
+
+
+@router.post("/inbox/{notification_id}/read")
+def read(session: SessionDep, principal: PrincipalDep, notification_id: int,
+         page: Annotated[int, Form(ge=1, le=100_000)] = 1, open: Annotated[bool, Form()] = False) -> Response:
+    """Mark one notification read; with ``open`` go on to what it is about."""
+    notification = service.mark_read(session, principal, notification_id)
+    target = _local_path(notification.link) if open else None
+    return RedirectResponse(target, status_code=303) if target else _back(page)
