@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import renda.platform.models  # noqa: F401 - registers the kernel's tables
+import renda.platform.models  # registers the kernel's tables
+import renda.tenants.models  # noqa: F401 - the congress work's tables
 from renda.platform.config import get_settings
 from renda.platform.db import Base, make_engine
 

@@ -64,7 +64,7 @@ def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in fields:
         value = getattr(obj, name)
-        out[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+        out[name] = value.isoformat() if isinstance(value, dt.date) else value  # datetime is a date too
     return out
 
 

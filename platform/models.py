@@ -3,6 +3,7 @@
 from renda.platform.audit import AuditEntry
 from renda.platform.db import Base
 from renda.platform.identity.models import Grant, User
+from renda.platform.notify.models import Notification, OutboxMessage
 from renda.platform.tenancy.models import (
     HandlingUnit,
     JointStation,
@@ -11,8 +12,9 @@ from renda.platform.tenancy.models import (
     Tenant,
     TenantSetting,
 )
+from renda.platform.timeline import TimelineEvent
 
 __all__ = [
     "AuditEntry", "Base", "Grant", "HandlingUnit", "JointStation", "JointStationMember",
-    "OrgUnit", "Tenant", "TenantSetting", "User",
+    "Notification", "OrgUnit", "OutboxMessage", "Tenant", "TenantSetting", "TimelineEvent", "User",
 ]

@@ -11,7 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-import renda.platform.models  # noqa: F401 - every table of the kernel
+import renda.platform.models  # every table of the kernel
+import renda.tenants.models  # noqa: F401 - and of the congress work
 from renda.platform.db import Base
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,175 @@
+"""Reads for the suggestion pages: the supervision board and the figures, each in a fixed number of
+statements whatever the page size (the board: one for the rows, one for the total)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from renda.platform.deadlines import Colour
+from renda.platform.tenancy.models import HandlingUnit
+from renda.platform.tenancy.settings import get_setting
+from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
+from renda.tenants.deputies.models import Deputy
+from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
+from renda.tenants.suggestions.workflow import OPEN_STATES
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "deadline": (Suggestion.deadline.asc().nulls_last(), Suggestion.id.desc()),
+    "number": (Suggestion.series.desc(), Suggestion.number.desc().nulls_last()),
+    "updated": (Suggestion.updated_at.desc(), Suggestion.id.desc()),
+}
+OPEN = sorted(s.value for s in OPEN_STATES)
+
+
+@dataclass
+class BoardFilter:
+    state: str | None = None
+    unit_id: int | None = None
+    category: str | None = None
+    colour: str | None = None
+    series: str | None = None
+    deputy_id: int | None = None
+    q: str | None = None
+    key_only: bool = False
+    sort: str = "deadline"
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class BoardRow:
+    suggestion: Suggestion
+    deputy_name: str
+    lead_unit: str | None
+    colour: Colour
+
+
+@dataclass
+class Board:
+    rows: list[BoardRow]
+    total: int
+    page: int
+    per_page: int
+    near_due_days: int
+    counts_by_colour: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def colour_expression(today: dt.date, near_due_days: int) -> Any:
+    """red / yellow / green / none in SQL, as platform.deadlines.colour says it in Python."""
+    running = and_(Suggestion.state.in_(OPEN), Suggestion.deadline.is_not(None))
+    return case(
+        (and_(running, Suggestion.deadline < today), Colour.RED.value),
+        (and_(running, Suggestion.deadline <= today + dt.timedelta(days=near_due_days)), Colour.YELLOW.value),
+        (running, Colour.GREEN.value),
+        else_=Colour.NONE.value,
+    )
+
+
+def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date | None = None) -> Board:
+    today = today or dt.date.today()
+    near = int(get_setting(session, tenant_id, "near_due_days"))
+    colour = colour_expression(today, near).label("colour")
+    lead = aliased(Assignment)
+    unit = aliased(HandlingUnit)
+    conditions: list[Any] = [Suggestion.tenant_id == tenant_id, Suggestion.state != "draft"]
+    if wanted.state:
+        conditions.append(Suggestion.state == wanted.state)
+    if wanted.category:
+        conditions.append(Suggestion.category == wanted.category)
+    if wanted.series:
+        conditions.append(Suggestion.series == wanted.series)
+    if wanted.deputy_id:
+        conditions.append(Suggestion.lead_deputy_id == wanted.deputy_id)
+    if wanted.key_only:
+        conditions.append(Suggestion.is_key.is_(True))
+    if wanted.q:
+        like = f"%{wanted.q.strip()}%"
+        conditions.append(or_(Suggestion.title.like(like), Suggestion.content.like(like), Deputy.name.like(like)))
+    if wanted.unit_id:
+        conditions.append(select(Assignment.id).where(
+            Assignment.tenant_id == tenant_id, Assignment.suggestion_id == Suggestion.id,
+            Assignment.handling_unit_id == wanted.unit_id, Assignment.active.is_(True)).exists())
+    base = (select(Suggestion, Deputy.name, unit.name, colour)
+            .join(Deputy, Deputy.id == Suggestion.lead_deputy_id)
+            .outerjoin(lead, and_(lead.suggestion_id == Suggestion.id, lead.lead.is_(True), lead.active.is_(True),
+                                  lead.tenant_id == tenant_id))
+            .outerjoin(unit, unit.id == lead.handling_unit_id)
+            .where(*conditions))
+    if wanted.colour:
+        base = base.where(colour_expression(today, near) == wanted.colour)
+    per_page = max(1, min(wanted.per_page, 200))
+    page = max(1, wanted.page)
+    rows = session.execute(base.order_by(*SORTS.get(wanted.sort, SORTS["deadline"]))
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    counted = base.subquery()
+    by_colour = {str(c): int(n) for c, n in session.execute(
+        select(counted.c.colour, func.count()).group_by(counted.c.colour)).all()}
+    return Board(
+        rows=[BoardRow(s, name, unit_name, Colour(c)) for s, name, unit_name, c in rows],
+        total=sum(by_colour.values()), page=page, per_page=per_page, near_due_days=near,
+        counts_by_colour=by_colour,
+    )
+
+
+@dataclass
+class UnitFigures:
+    unit_id: int
+    name: str
+    assigned: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    overdue: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
+    evaluated: int = 0
+    satisfied: int = 0
+    rehandled: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.answered_on_time / self.assigned if self.assigned else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied / self.evaluated if self.evaluated else None
+
+
+def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None) -> list[UnitFigures]:
+    """Per handling unit, as lead unit: assigned, answered (on time), overdue, A/B/C, satisfaction, re-handled.
+
+    Three grouped statements; the ranking orders by on-time rate, then satisfaction.
+    """
+    today = today or dt.date.today()
+    lead = and_(Assignment.tenant_id == tenant_id, Assignment.lead.is_(True), Assignment.active.is_(True))
+    stats = session.execute(
+        select(HandlingUnit.id, HandlingUnit.name, func.count(Suggestion.id),
+               func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
+               func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0)),
+               func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
+               func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
+               func.sum(case((Suggestion.round > 1, 1), else_=0)))
+        .join(Assignment, and_(Assignment.handling_unit_id == HandlingUnit.id, lead))
+        .join(Suggestion, Suggestion.id == Assignment.suggestion_id)
+        .where(HandlingUnit.tenant_id == tenant_id)
+        .group_by(HandlingUnit.id, HandlingUnit.name)).all()
+    out = {uid: UnitFigures(uid, name, int(n or 0), int(ans or 0), 0, int(over or 0), {}, int(ev or 0),
+                            int(sat or 0), int(re or 0))
+           for uid, name, n, ans, over, ev, sat, re in stats}
+    first_replies = session.execute(
+        select(Reply.handling_unit_id, Reply.reply_class, func.count(),
+               func.sum(case((Reply.on_time.is_(True), 1), else_=0)))
+        .where(Reply.tenant_id == tenant_id, Reply.round == 1)
+        .group_by(Reply.handling_unit_id, Reply.reply_class)).all()
+    for uid, reply_class, n, on_time in first_replies:
+        if uid in out:
+            out[uid].by_class[reply_class] = int(n)
+            out[uid].answered_on_time += int(on_time or 0)
+    return sorted(out.values(), key=lambda f: (-(f.on_time_rate or 0), -(f.satisfaction_rate or 0), f.name))
