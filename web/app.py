@@ -15,7 +15,8 @@ from starsessions import SessionAutoloadMiddleware, SessionMiddleware
 from starsessions.stores.memory import InMemoryStore
 from starsessions.stores.redis import RedisStore
 
-import renda.tenants.settings  # noqa: F401 - registers the congress's tenant settings
+import renda.tenants.settings  # registers the congress's tenant settings
+import renda.tenants.suggestions.sweep  # noqa: F401 - registers the deadline sweep with the job queue
 from renda.platform import jobs
 from renda.platform.config import Settings, get_settings
 from renda.platform.db import Database
