@@ -69,7 +69,7 @@ def _token_claims() -> dict[str, str]:
 
 
 def protocol_mappers() -> list[dict[str, Any]]:
-    """The group paths (``groups``) and the realm roles (``realm_access.roles``) in every token."""
+    """The group paths (``groups``), realm roles (``realm_access.roles``) and deputy number in every token."""
     return [
         {
             "name": "groups",
@@ -89,6 +89,16 @@ def protocol_mappers() -> list[dict[str, Any]]:
                 "multivalued": "true",
                 **_token_claims(),
             },
+        },
+        {
+            # The office's deputy number (代表编号), kept as the user attribute deputy_code:
+            # a sign-in links the account to the deputy record that carries it.
+            "name": "deputy code",
+            "protocol": "openid-connect",
+            "protocolMapper": "oidc-usermodel-attribute-mapper",
+            "consentRequired": False,
+            "config": {"user.attribute": "deputy_code", "claim.name": "deputy_code", "jsonType.label": "String",
+                       **_token_claims()},
         },
     ]
 

@@ -38,16 +38,24 @@ def client_for(app_url: str) -> dict[str, Any]:
 
 def accounts_for(cast: Any) -> list[dict[str, Any]]:
     """Keycloak users as an operator would set them up, in the groups of the cast's org tree."""
-    def account(username: str, groups: list[str], roles: list[str] | None = None) -> dict[str, Any]:
+    def account(username: str, groups: list[str], roles: list[str] | None = None,
+                attributes: dict[str, str] | None = None) -> dict[str, Any]:
         return {"username": username, "password": PASSWORD, "sub": f"sub-{username}", "name": f"统一{username}",
                 "email": f"{username}@renda.test", "groups": groups, "realm_roles": roles or [],
-                "attributes": {}}
+                "attributes": attributes or {}}
 
     return [
         account("kc-county", ["/451000/451022/congress_admin"]),
         account("kc-two", ["/451000/451022/congress_admin", "/451000/451082/congress_admin",
                            "/451000/451022/no-such-node/deputy"]),
         account("kc-nobody", ["/999999/deputy"]),
+        account("kc-deputy", [f"/451000/451022/451022100/station-{cast.org.pingma_station}/deputy"],
+                attributes={"deputy_code": deputy_code(cast)}),
     ]
+
+
+def deputy_code(cast: Any) -> str:
+    """The deputy number the office gave kc-deputy: unique per test run, like the cast's slugs."""
+    return f"TD-{cast.slug.tiandong}"
 
 

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.identity.models import Grant, User
+from renda.tenants.deputies.models import Deputy
 from renda.web.app import create_app
 
-from sso_support import APP_URL, CLIENT_ID, CLIENT_SECRET, PASSWORD, accounts_for, client_for
+from sso_support import APP_URL, CLIENT_ID, CLIENT_SECRET, PASSWORD, accounts_for, client_for, deputy_code
 
 
 def settings_for(database_url: str, redis_url: str | None, keycloak_url: str) -> Settings:
@@ -146,3 +147,19 @@ def test_sessions_survive_a_provider_outage_and_refresh_while_it_runs(
     # The provider is gone now: the session goes on until its own lifetime ends.
     with app:
         assert app.get("/").status_code == 200
+
+
+def test_the_deputy_number_links_the_account_to_the_deputy_record(app: TestClient, oidc_fixture: ModuleType,
+                                                                 cast: Any, db: Database) -> None:
+    with db.session(Scope.system()) as s:
+        record = Deputy(tenant_id=cast.tenant.tiandong, name="统一代表", level="county", term=17,
+                        org_unit_id=cast.org.pingma, id_code=deputy_code(cast))
+        s.add(record)
+        s.flush()
+        record_id = record.id
+    answer, _ = sign_in(app, oidc_fixture, "kc-deputy")
+    assert answer.status_code == 303
+    with db.session(Scope.system()) as s:
+        user = s.scalars(select(User).where(User.username == "kc-deputy")).one()
+        linked = s.get(Deputy, record_id)
+        assert linked is not None and linked.user_id == user.id

@@ -8,11 +8,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starsessions import regenerate_session_id
 
-from renda.platform.errors import N_, Message, NotFound
+from renda.platform.access.roles import Role
+from renda.platform.db import Scope, get_scope, set_scope
+from renda.platform.errors import N_, Conflict, Message, NotFound
 from renda.platform.identity import sso
+from renda.platform.identity.models import Grant
 from renda.platform.identity.oidc import OidcClient, ProviderUnavailable, SsoError
+from renda.platform.tenancy.models import Tenant
+from renda.tenants.deputies import service as deputies
 from renda.web.deps import SessionDep
 from renda.web.render import render
 from renda.web.routes.account import safe_next
@@ -21,6 +28,29 @@ router = APIRouter()
 log = logging.getLogger("renda.sso")
 
 PENDING_SECONDS = 600  # how long a sign-in started here may take at the provider
+DEPUTY_CLAIM = "deputy_code"  # the realm's user attribute carrying the office's deputy number (代表编号)
+
+
+def _link_deputy(session: Session, user_id: int, code: str) -> None:
+    """Link the signed-in account to the deputy record its verified deputy number names, in each
+    tenant where the token made it a deputy. A number that names nothing, or a record already
+    linked to someone else, is logged and left for the office to resolve."""
+    if not code:
+        return
+    previous = get_scope(session)
+    set_scope(session, Scope.system())
+    try:
+        tenants = session.scalars(select(Tenant).join(Grant, Grant.tenant_id == Tenant.id).where(
+            Grant.user_id == user_id, Grant.role == Role.DEPUTY.value).distinct())
+        for tenant in list(tenants):
+            try:
+                deputies.link_user(session, None, tenant, user_id=user_id, id_code=code)
+            except (NotFound, Conflict) as exc:
+                log.warning("deputy number %s of user %s not linked in %s: %s", code, user_id, tenant.slug,
+                            type(exc).__name__)
+        session.flush()
+    finally:
+        set_scope(session, previous)
 
 
 def client(request: Request) -> OidcClient | None:
@@ -72,6 +102,7 @@ def callback(request: Request, session: SessionDep, state: str = "", code: str =
         signed = oidc.finish(code=code, redirect_uri=f"{_base_url(request)}/login/sso/callback",
                              code_verifier=pending["verifier"], nonce=pending["nonce"])
         result = sso.provision(session, signed.claims)
+        _link_deputy(session, result.user_id, str(signed.claims.get(DEPUTY_CLAIM) or "").strip())
     except SsoError as exc:
         return _refused(request, exc, 503 if isinstance(exc, ProviderUnavailable) else 400)
     regenerate_session_id(request)
