@@ -3,6 +3,7 @@
 from renda.tenants.deputies.models import Deputy, DeputyImport, DeputyStation
 from renda.tenants.suggestions.models import (
     Assignment,
+    Attachment,
     Commitment,
     Cosigner,
     Reply,
@@ -10,5 +11,5 @@ from renda.tenants.suggestions.models import (
     Suggestion,
 )
 
-__all__ = ["Assignment", "Commitment", "Cosigner", "Deputy", "DeputyImport", "DeputyStation", "Reply",
+__all__ = ["Assignment", "Attachment", "Commitment", "Cosigner", "Deputy", "DeputyImport", "DeputyStation", "Reply",
            "SeriesCounter", "Suggestion"]

@@ -122,3 +122,24 @@ class SeriesCounter(TenantOwned, Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     series: Mapped[str] = mapped_column(String(24), primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Attachment(TenantOwned, Base):
+    """A document attached to a suggestion or to one of its steps (a reply document, a photo).
+
+    The bytes live under the deployment's attachments folder, named by tenant and content hash;
+    the row says what they are and who may see them (whoever may see the suggestion).
+    """
+
+    __tablename__ = "suggestion_attachments"
+    __table_args__ = (Index("ix_suggestion_attachments_tenant_suggestion", "tenant_id", "suggestion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(Id, ForeignKey("suggestions.id"))
+    step: Mapped[str] = mapped_column(String(24), default="")  # the action it came with: create, reply …
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

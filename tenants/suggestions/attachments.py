@@ -1,0 +1,123 @@
+"""Attachments of suggestions: PDF, Word and images, recognised by their content, not their name.
+
+Files are stored once per tenant and content (``{tenant_id}/{sha256[:2]}/{sha256}``) under the
+configured folder and served only to people who may see the suggestion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+import filetype
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from renda.platform import timeline
+from renda.platform.access.policy import AccessDenied, Principal, Target, can
+from renda.platform.access.roles import Permission
+from renda.platform.config import Settings
+from renda.platform.errors import N_, NotFound, ValidationFailed
+from renda.platform.tenancy.models import HandlingUnit, Tenant
+from renda.platform.tenancy.service import tenant_root
+from renda.tenants.deputies.models import Deputy
+from renda.tenants.suggestions.models import Assignment, Attachment, Cosigner, Suggestion
+from renda.tenants.suggestions.service import SUBJECT, access_suggestion
+
+# What may be attached, by the type the content shows.
+ALLOWED = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/msword": ".doc",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word (.doc) files; filetype does not name them
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    attachment: Attachment
+    path: Path
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type the bytes show, if it is one we accept."""
+    if data.startswith(OLE_MAGIC):
+        return "application/msword"
+    kind = filetype.guess(data)
+    mime = kind.mime if kind is not None else None
+    return mime if mime in ALLOWED else None
+
+
+def may_view(session: Session, actor: Principal, tenant: Tenant, suggestion: Suggestion) -> bool:
+    """Staff of the congress, the lead deputy and co-signers, and the units it is assigned to."""
+    root = tenant_root(session, tenant)
+    if can(actor, Permission.REPORT_VIEW, Target(tenant.id, root.path)) or can(
+            actor, Permission.SUGGESTION_REVIEW, Target(tenant.id, root.path)):
+        return True
+    deputy_ids = set(session.scalars(select(Deputy.id).where(Deputy.tenant_id == tenant.id,
+                                                             Deputy.user_id == actor.user_id)))
+    if suggestion.lead_deputy_id in deputy_ids or deputy_ids & set(session.scalars(
+            select(Cosigner.deputy_id).where(Cosigner.tenant_id == tenant.id,
+                                             Cosigner.suggestion_id == suggestion.id))):
+        return True
+    paths = session.scalars(select(HandlingUnit.path).join(Assignment, Assignment.handling_unit_id == HandlingUnit.id)
+                            .where(Assignment.tenant_id == tenant.id, Assignment.suggestion_id == suggestion.id))
+    return any(can(actor, Permission.SUGGESTION_REPLY, Target(tenant.id, path)) for path in paths)
+
+
+def attach(session: Session, settings: Settings, actor: Principal, tenant: Tenant, suggestion_id: int, *,
+           filename: str, data: bytes, step: str = "") -> Attachment:
+    """Store an upload for a suggestion the actor may see; a wrong type or size changes nothing."""
+    suggestion = access_suggestion(session, actor, tenant, suggestion_id)
+    if not may_view(session, actor, tenant, suggestion):
+        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "may not add to this suggestion")
+    name = PurePath((filename or "").replace("\\", "/")).name.strip()[:200] or "attachment"
+    if not data:
+        raise ValidationFailed.one("file", N_("The file is empty."))
+    if len(data) > settings.attachment_max_bytes:
+        raise ValidationFailed.one("file", N_("The file is larger than %(mb)s MB."),
+                                   mb=settings.attachment_max_bytes // (1024 * 1024))
+    mime = sniff(data)
+    if mime is None:
+        raise ValidationFailed.one("file", N_("Only PDF, Word documents and pictures can be attached."))
+    digest = hashlib.sha256(data).hexdigest()
+    path = _path(settings, tenant.id, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # never a half-written file under the final name
+    attachment = Attachment(tenant_id=tenant.id, suggestion_id=suggestion.id, step=step[:24], filename=name,
+                            content_type=mime, size=len(data), sha256=digest, uploaded_by=actor.user_id)
+    session.add(attachment)
+    session.flush()
+    timeline.record(session, tenant_id=tenant.id, subject_type=SUBJECT, subject_id=suggestion.id,
+                    actor_id=actor.user_id, action="attach",
+                    data={"attachment_id": attachment.id, "filename": name, "step": step})
+    return attachment
+
+
+def open_attachment(session: Session, settings: Settings, actor: Principal, tenant: Tenant,
+                    attachment_id: int) -> StoredFile:
+    """The file for download, or NotFound for anyone who may not see its suggestion."""
+    attachment = session.scalars(select(Attachment).where(Attachment.id == attachment_id,
+                                                          Attachment.tenant_id == tenant.id)).first()
+    if attachment is None:
+        raise NotFound("attachment")
+    suggestion = access_suggestion(session, actor, tenant, attachment.suggestion_id)
+    if not may_view(session, actor, tenant, suggestion):
+        raise NotFound("attachment")
+    path = _path(settings, tenant.id, attachment.sha256)
+    if not path.is_file():
+        raise NotFound("attachment file")
+    return StoredFile(attachment, path)
+
+
+def _path(settings: Settings, tenant_id: int, digest: str) -> Path:
+    return Path(settings.attachments_dir) / str(tenant_id) / digest[:2] / digest
