@@ -28,10 +28,14 @@ from renda.web.routes import (
     admin_org,
     admin_units,
     admin_users,
+    api_suggestions,
     deputies,
     home,
     inbox,
     sso,
+    suggestions,
+    suggestions_actions,
+    suggestions_board,
     tenant_settings,
 )
 
@@ -96,7 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings, inbox):
+    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings, inbox,
+                   suggestions_board, suggestions, suggestions_actions, api_suggestions):
         app.include_router(module.router)
 
     return app

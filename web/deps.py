@@ -106,6 +106,7 @@ class TenantContext:
 NAV = (
     ("", N_("Home"), Permission.TENANT_VIEW),
     ("deputies", N_("Deputies"), Permission.DEPUTY_MANAGE),
+    ("suggestions", N_("Suggestions"), Permission.TENANT_VIEW),
     ("org", N_("Org tree"), Permission.ORG_MANAGE),
     ("units", N_("Handling units"), Permission.HANDLING_UNIT_MANAGE),
     ("users", N_("Users and roles"), Permission.USER_MANAGE),

@@ -16,14 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import timeline
-from renda.platform.access.policy import AccessDenied, Principal, Target, can
-from renda.platform.access.roles import Permission
+from renda.platform.access.policy import Principal
 from renda.platform.config import Settings
 from renda.platform.errors import N_, NotFound, ValidationFailed
-from renda.platform.tenancy.models import HandlingUnit, Tenant
-from renda.platform.tenancy.service import tenant_root
-from renda.tenants.deputies.models import Deputy
-from renda.tenants.suggestions.models import Assignment, Attachment, Cosigner, Suggestion
+from renda.platform.tenancy.models import Tenant
+from renda.tenants.suggestions.models import Attachment
 from renda.tenants.suggestions.service import SUBJECT, access_suggestion
 
 # What may be attached, by the type the content shows.
@@ -54,29 +51,10 @@ def sniff(data: bytes) -> str | None:
     return mime if mime in ALLOWED else None
 
 
-def may_view(session: Session, actor: Principal, tenant: Tenant, suggestion: Suggestion) -> bool:
-    """Staff of the congress, the lead deputy and co-signers, and the units it is assigned to."""
-    root = tenant_root(session, tenant)
-    if can(actor, Permission.REPORT_VIEW, Target(tenant.id, root.path)) or can(
-            actor, Permission.SUGGESTION_REVIEW, Target(tenant.id, root.path)):
-        return True
-    deputy_ids = set(session.scalars(select(Deputy.id).where(Deputy.tenant_id == tenant.id,
-                                                             Deputy.user_id == actor.user_id)))
-    if suggestion.lead_deputy_id in deputy_ids or deputy_ids & set(session.scalars(
-            select(Cosigner.deputy_id).where(Cosigner.tenant_id == tenant.id,
-                                             Cosigner.suggestion_id == suggestion.id))):
-        return True
-    paths = session.scalars(select(HandlingUnit.path).join(Assignment, Assignment.handling_unit_id == HandlingUnit.id)
-                            .where(Assignment.tenant_id == tenant.id, Assignment.suggestion_id == suggestion.id))
-    return any(can(actor, Permission.SUGGESTION_REPLY, Target(tenant.id, path)) for path in paths)
-
-
 def attach(session: Session, settings: Settings, actor: Principal, tenant: Tenant, suggestion_id: int, *,
            filename: str, data: bytes, step: str = "") -> Attachment:
     """Store an upload for a suggestion the actor may see; a wrong type or size changes nothing."""
-    suggestion = access_suggestion(session, actor, tenant, suggestion_id)
-    if not may_view(session, actor, tenant, suggestion):
-        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "may not add to this suggestion")
+    suggestion = access_suggestion(session, actor, tenant, suggestion_id)  # whoever may see it may add to it
     name = PurePath((filename or "").replace("\\", "/")).name.strip()[:200] or "attachment"
     if not data:
         raise ValidationFailed.one("file", N_("The file is empty."))
@@ -110,9 +88,7 @@ def open_attachment(session: Session, settings: Settings, actor: Principal, tena
                                                           Attachment.tenant_id == tenant.id)).first()
     if attachment is None:
         raise NotFound("attachment")
-    suggestion = access_suggestion(session, actor, tenant, attachment.suggestion_id)
-    if not may_view(session, actor, tenant, suggestion):
-        raise NotFound("attachment")
+    access_suggestion(session, actor, tenant, attachment.suggestion_id)  # NotFound for those who may not see it
     path = _path(settings, tenant.id, attachment.sha256)
     if not path.is_file():
         raise NotFound("attachment file")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import audit, timeline
 from renda.platform.access.policy import AccessDenied, Principal, Target, can, require
@@ -36,12 +37,38 @@ _FIELDS = ("state", "number", "title", "deadline", "round", "reply_class", "eval
 
 
 def access_suggestion(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int) -> Suggestion:
-    """The suggestion in this tenant, or NotFound exactly as for one that does not exist."""
+    """The suggestion if the actor may see it, else NotFound exactly as for one that does not exist."""
     found = session.scalars(select(Suggestion).where(Suggestion.id == suggestion_id,
                                                      Suggestion.tenant_id == tenant.id)).first()
-    if found is None:
+    if found is None or not may_see(session, actor, tenant, found):
         raise NotFound("suggestion")
     return found
+
+
+STAFF_PERMISSIONS = (workflow.Permission.SUGGESTION_REVIEW, workflow.Permission.SUGGESTION_ASSIGN,
+                     workflow.Permission.SUGGESTION_SUPERVISE, workflow.Permission.REPORT_VIEW)
+
+
+def may_see(session: Session, actor: Principal, tenant: Tenant, suggestion: Suggestion) -> bool:
+    """Its deputies always; the congress office and leaders once it is submitted; the units it is
+    assigned to (in any round)."""
+    deputy_ids = set(session.scalars(select(Deputy.id).where(Deputy.tenant_id == tenant.id,
+                                                             Deputy.user_id == actor.user_id)))
+    if deputy_ids:
+        if suggestion.lead_deputy_id in deputy_ids:
+            return True
+        cosigners = set(session.scalars(select(Cosigner.deputy_id).where(
+            Cosigner.tenant_id == tenant.id, Cosigner.suggestion_id == suggestion.id)))
+        if deputy_ids & cosigners:
+            return True
+    if suggestion.state == State.DRAFT:
+        return False
+    root = Target(tenant.id, tenant_root(session, tenant).path)
+    if any(can(actor, permission, root) for permission in STAFF_PERMISSIONS):
+        return True
+    paths = session.scalars(select(HandlingUnit.path).join(Assignment, Assignment.handling_unit_id == HandlingUnit.id)
+                            .where(Assignment.tenant_id == tenant.id, Assignment.suggestion_id == suggestion.id))
+    return any(can(actor, workflow.Permission.SUGGESTION_REPLY, Target(tenant.id, path)) for path in paths)
 
 
 def series_of(term: int, session_no: int | None) -> str:
@@ -116,7 +143,11 @@ def _take(session: Session, actor: Principal, tenant: Tenant, suggestion: Sugges
 def _done(session: Session, actor: Principal, suggestion: Suggestion, step: workflow.Step,
           before: dict[str, Any], data: dict[str, Any] | None = None) -> Suggestion:
     suggestion.state = step.target.value
-    session.flush()  # bumps the version: a concurrent change of the same row fails here, not later
+    try:
+        session.flush()  # bumps the version: a concurrent change of the same row fails here, not later
+    except StaleDataError:
+        raise Conflict(Message(N_("Someone changed this suggestion in the meantime. Reload it and try "
+                                  "again."))) from None
     timeline.record(session, tenant_id=suggestion.tenant_id, subject_type=SUBJECT, subject_id=suggestion.id,
                     actor_id=actor.user_id, action=step.action.value, data=data or {})
     audit.record(session, tenant_id=suggestion.tenant_id, actor_id=actor.user_id,
@@ -175,6 +206,25 @@ def create_draft(session: Session, actor: Principal, tenant: Tenant, *, title: s
     audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id, action="suggestion.create",
                  obj=suggestion, after=_snapshot(suggestion))
     return suggestion
+
+
+def edit_draft(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, title: str,
+               content: str, category: str = "", version: int | None) -> Suggestion:
+    """The lead deputy revises a draft, or a suggestion returned for revision (退回修改)."""
+    suggestion = access_suggestion(session, actor, tenant, suggestion_id)
+    step, _ = _take(session, actor, tenant, suggestion, Action.EDIT, version)
+    title, content = check_all(lambda: _text(title, "title", 200), lambda: _text(content, "content", 20000))
+    before = _snapshot(suggestion)
+    suggestion.title, suggestion.content, suggestion.category = title, content, (category or "").strip()[:40]
+    return _done(session, actor, suggestion, step, before)
+
+
+def withdraw(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, version: int | None
+             ) -> Suggestion:
+    """The lead deputy takes a submitted suggestion back before review; its number stays its own."""
+    suggestion = access_suggestion(session, actor, tenant, suggestion_id)
+    step, _ = _take(session, actor, tenant, suggestion, Action.WITHDRAW, version)
+    return _done(session, actor, suggestion, step, _snapshot(suggestion))
 
 
 def confirm_cosign(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int) -> Cosigner:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from renda.platform.access.policy import AccessDenied
 from renda.platform.config import Settings
 from renda.platform.db import Scope, set_scope
 from renda.platform.errors import NotFound, ValidationFailed
@@ -64,8 +63,7 @@ def test_documents_and_pictures_are_stored_and_served_back(name: str, data: byte
     deputy = load_principal(session, cast.user.tiandong_deputy)
     stored = attachments.attach(session, settings, deputy, tiandong, sid, filename=f"C:\\fakepath\\{name}", data=data)
     assert (stored.filename, stored.content_type, stored.size) == (name, mime, len(data))
-    opened = attachments.open_attachment(session, settings, load_principal(session, cast.user.tiandong_admin),
-                                         tiandong, stored.id)
+    opened = attachments.open_attachment(session, settings, deputy, tiandong, stored.id)
     assert opened.path.read_bytes() == data
     assert str(opened.path).startswith(str(settings.attachments_dir / str(tiandong.id)))
 
@@ -92,13 +90,17 @@ def test_people_who_may_not_see_the_suggestion_get_nothing(settings: Settings, s
     session, tiandong, sid = suggestion
     stored = attachments.attach(session, settings, load_principal(session, cast.user.tiandong_deputy), tiandong, sid,
                                 filename="a.pdf", data=PDF)
-    # A handler of a unit it is not assigned to, and another county's staff.
+    # The office does not see a draft yet; nor does a handler of a unit it is not assigned to, nor
+    # another county's staff.
+    with pytest.raises(NotFound):
+        attachments.open_attachment(session, settings, load_principal(session, cast.user.tiandong_admin),
+                                    tiandong, stored.id)
     with pytest.raises(NotFound):
         attachments.open_attachment(session, settings, load_principal(session, cast.user.tiandong_handler),
                                     tiandong, stored.id)
     with pytest.raises(NotFound):
         attachments.open_attachment(session, settings, load_principal(session, cast.user.pingguo_admin),
                                     tiandong, stored.id)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFound):
         attachments.attach(session, settings, load_principal(session, cast.user.tiandong_handler), tiandong, sid,
                            filename="b.pdf", data=PDF)

@@ -1,0 +1,176 @@
+"""The suggestions' JSON API: the same steps as the pages, by the same people, with the same refusals,
+answered as JSON {"error", "message", "fields"} (401, 403, 404, 409, 422)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from renda.platform.config import Settings
+from renda.platform.db import Database, Scope
+from renda.platform.identity import service as identity
+from renda.platform.tenancy.models import Tenant
+from renda.tenants.deputies.models import Deputy
+from renda.tenants.suggestions.models import Reply, Suggestion
+from renda.web import i18n
+from renda.web.app import create_app
+
+STALE = "Someone changed this suggestion in the meantime. Reload it and try again."
+
+
+def zh(msgid: str) -> str:
+    return i18n.translations("zh_CN").gettext(msgid)
+
+
+def linked_deputy(s: Any, tenant: Tenant, user_id: int, name: str, org_unit_id: int) -> int:
+    found = s.scalars(select(Deputy).where(Deputy.tenant_id == tenant.id, Deputy.user_id == user_id,
+                                           Deputy.active.is_(True))).first()
+    if found is None:
+        found = Deputy(tenant_id=tenant.id, name=name, level="county", term=17, org_unit_id=org_unit_id,
+                       user_id=user_id)
+        s.add(found)
+        s.flush()
+    return int(found.id)
+
+
+@pytest.fixture(scope="module")
+def world(db: Database, cast: Any) -> SimpleNamespace:
+    tag = secrets.token_hex(3)
+    with db.session(Scope.system()) as s:
+        tiandong = s.get(Tenant, cast.tenant.tiandong)
+        assert tiandong is not None
+        for name in ("tiandong_handler", "tiandong_leader"):
+            identity.set_password(s, None, tiandong, getattr(cast.user, name), cast.password)
+        linked_deputy(s, tiandong, cast.user.tiandong_deputy, "覃永福", cast.org.pingma)
+        cosigner = identity.create_user(s, None, tiandong, username=f"api-cosigner-{tag}", display_name="黄丽",
+                                        password=cast.password)
+        identity.grant_role(s, None, tiandong, cosigner, role="deputy", org_unit_id=cast.org.pingma_station)
+        court = identity.create_user(s, None, tiandong, username=f"api-court-{tag}", display_name="法院办理人",
+                                     password=cast.password)
+        identity.grant_role(s, None, tiandong, court, role="handler", handling_unit_id=cast.unit.tiandong_court)
+        s.flush()
+        cosigner_deputy = linked_deputy(s, tiandong, cosigner.id, f"黄丽{tag}", cast.org.pingma)
+        return SimpleNamespace(tag=tag, api=f"/api/v1/t/{cast.slug.tiandong}/suggestions", cosigner=cosigner.username,
+                               cosigner_deputy=cosigner_deputy, court=court.username)
+
+
+@pytest.fixture
+def login(database_url: str, redis_url: str | None, cast: Any) -> Iterator[Any]:
+    clients: list[TestClient] = []
+    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test",
+                        login_failures_per_address=1000)
+
+    def sign_in(username: str | None) -> TestClient:
+        address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+        client = TestClient(create_app(settings), raise_server_exceptions=False, client=(address, 40000))
+        client.__enter__()
+        clients.append(client)
+        client.get("/login")
+        if username:
+            response = client.post("/login", data={"username": username, "password": cast.password,
+                                                   "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
+            assert response.status_code == 303, response.text
+        return client
+
+    yield sign_in
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def call(client: TestClient, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:
+    response = client.post(path, json=body or {}, headers={"x-csrftoken": client.cookies["csrftoken"]})
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+def test_the_api_takes_a_suggestion_from_draft_to_closed(login: Any, cast: Any, db: Database,
+                                                         world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    token = secrets.token_hex(8)
+    body = {"title": f"接口建议{world.tag}", "content": "内容", "category": "交通", "term": 17, "session_no": None,
+            "cosigner_ids": [world.cosigner_deputy], "client_token": token}
+    made = call(deputy, world.api, body, expect=201)
+    assert call(deputy, world.api, body, expect=201)["id"] == made["id"]  # the same token: one draft
+    sid, url = made["id"], f"{world.api}/{made['id']}"
+    assert made["state"] == "draft" and made["cosigners"][0]["confirmed"] is False
+
+    refused = call(deputy, f"{url}/submit", {"version": made["version"]}, expect=422)
+    assert refused["error"] == "invalid" and "cosigners" in refused["fields"]
+    call(login(world.cosigner), f"{url}/cosign")
+    s = call(deputy, f"{url}/submit", {"version": made["version"]})
+    assert s["state"] == "submitted" and s["series"] == "t17-between" and s["number"] is not None
+
+    admin = login(cast.username.tiandong_admin)
+    s = call(admin, f"{url}/review", {"decision": "accept", "version": s["version"]})
+    s = call(admin, f"{url}/assign", {"lead_unit_id": cast.unit.tiandong_transport,
+                                      "co_unit_ids": [cast.unit.tiandong_court], "version": s["version"]})
+    assert s["state"] == "assigned" and s["colour"] == "green" and {u["lead"] for u in s["units"]} == {True, False}
+
+    handler = login(cast.username.tiandong_handler)
+    due = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+    s = call(handler, f"{url}/reply", {"reply_class": "B", "content": "已列入计划", "signed_by": "李局长",
+                                       "commitment": "明年完成", "commitment_due": due, "version": s["version"]})
+    assert s["state"] == "replied" and len(s["commitments"]) == 1
+    s = call(deputy, f"{url}/evaluate", {"evaluation": "dissatisfied", "comment": "太慢", "version": s["version"]})
+    assert (s["state"], s["round"]) == ("rehandling", 2)
+    s = call(handler, f"{url}/reply", {"reply_class": "A", "content": "已完成", "signed_by": "李局长",
+                                       "version": s["version"]})
+    s = call(deputy, f"{url}/evaluate", {"evaluation": "basically", "version": s["version"]})
+    s = call(admin, f"{url}/close", {"version": s["version"]})
+    assert s["state"] == "closed"
+
+    detail = admin.get(url).json()
+    assert [e["action"] for e in detail["timeline"]] == [
+        "create", "cosign", "submit", "accept", "assign", "reply", "evaluate_dissatisfied", "reply",
+        "evaluate_satisfied", "close"]
+    assert [(r["round"], r["reply_class"]) for r in detail["replies"]] == [(1, "B"), (2, "A")]
+    listed = admin.get(world.api, params={"q": f"接口建议{world.tag}", "state": "closed"}).json()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == sid
+    assert admin.get(world.api, params={"q": f"接口建议{world.tag}", "colour": "red"}).json()["total"] == 0
+    with db.session(Scope.system()) as session:
+        assert session.scalar(select(func.count()).select_from(Reply).where(Reply.suggestion_id == sid)) == 2
+
+
+def test_the_api_refuses_as_json_and_changes_nothing(login: Any, cast: Any, db: Database,
+                                                     world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    made = call(deputy, world.api, {"title": f"拒绝{world.tag}", "content": "内容", "term": 17, "session_no": 6},
+                expect=201)
+    url = f"{world.api}/{made['id']}"
+    s = call(deputy, f"{url}/submit", {"version": made["version"]})
+
+    admin = login(cast.username.tiandong_admin)
+    stale = call(admin, f"{url}/review", {"decision": "accept", "version": s["version"] - 1}, expect=409)
+    assert stale == {"error": "conflict", "message": zh(STALE), "fields": {}}
+    early = call(admin, f"{url}/close", {"version": s["version"]}, expect=409)
+    assert early["error"] == "conflict"
+    missing = call(admin, f"{url}/review", {"decision": "accept"}, expect=422)
+    assert missing["error"] == "invalid" and "version" in missing["fields"]
+    wrong = call(admin, f"{url}/review", {"decision": "maybe", "version": s["version"]}, expect=422)
+    assert "decision" in wrong["fields"]
+    s = call(admin, f"{url}/review", {"decision": "accept", "version": s["version"]})
+    s = call(admin, f"{url}/assign", {"lead_unit_id": cast.unit.tiandong_transport, "version": s["version"]})
+
+    court = login(world.court)
+    # A unit it is not assigned to gets the answer as for a suggestion that does not exist.
+    denied = call(court, f"{url}/reply", {"reply_class": "A", "content": "x", "signed_by": "x",
+                                          "version": s["version"]}, expect=404)
+    assert denied["error"] == "not_found" and denied["message"]
+    assert court.get(url).status_code == 404 and court.get(url).json()["error"] == "not_found"
+    assert court.get(world.api).status_code == 403
+    assert deputy.post(f"{url}/evaluate", json={"evaluation": "satisfied", "version": s["version"]},
+                       headers={"x-csrftoken": deputy.cookies["csrftoken"]}).status_code == 409
+    stranger = login(None)
+    assert stranger.get(url).status_code == 401 and stranger.get(url).json()["error"] == "not_signed_in"
+    assert admin.get(f"/api/v1/t/{cast.slug.pingguo}/suggestions/{made['id']}").status_code == 403
+    with db.session(Scope.system()) as session:
+        after = session.get(Suggestion, made["id"])
+        assert after is not None and (after.state, after.version) == ("assigned", s["version"])
+        assert session.scalar(select(func.count()).select_from(Reply).where(Reply.suggestion_id == made["id"])) == 0

@@ -1,0 +1,342 @@
+"""The JSON API for deputy suggestions (/api/v1/t/{slug}/suggestions): the board as a list, one
+suggestion with its timeline, and the workflow's steps. The same service actions and checks as the
+pages; the signed-in session authenticates (send the csrftoken cookie's value as x-csrftoken).
+
+Every refusal is JSON: {"error": code, "message": text in the caller's language, "fields": {...}}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from renda.platform.access.policy import AccessDenied
+from renda.platform.access.roles import Permission
+from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
+from renda.tenants.suggestions import page_queries, queries, service
+from renda.tenants.suggestions.models import Suggestion
+from renda.web.deps import LoginRequired
+from renda.web.i18n import gettext
+from renda.web.routes.suggestions import (
+    SuggestionPage,
+    number_label,
+    suggestion_page,
+    today,
+)
+from renda.web.routes.suggestions_board import board_filter
+
+STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
+ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    LoginRequired: (401, "not_signed_in", N_("Sign in first.")),
+    AccessDenied: (403, "forbidden", N_("You may not do this here.")),
+    NotFound: (404, "not_found", N_("There is no such suggestion, or it is not visible to you.")),
+    Conflict: (409, "conflict", STALE),
+    StaleDataError: (409, "conflict", STALE),
+    ValidationFailed: (422, "invalid", N_("Some of what was sent is not valid.")),
+    RequestValidationError: (422, "invalid", N_("Some of what was sent is not valid.")),
+}
+
+
+def api_error(request: Request, exc: Exception) -> Response | None:
+    """The JSON answer to a refusal, with nothing of the request kept; None for an unexpected error."""
+    known = next((v for k, v in ERRORS.items() if isinstance(exc, k)), None)
+    if known is None:
+        return None
+    session = getattr(request.state, "api_session", None)
+    if session is not None:
+        session.rollback()
+    status, code, message = known
+    fields: dict[str, str] = {}
+    text = gettext(message)
+    if isinstance(exc, Conflict):
+        text = exc.message.render(gettext)
+    elif isinstance(exc, ValidationFailed):
+        fields = {name: m.render(gettext) for name, m in exc.errors.items()}
+    elif isinstance(exc, RequestValidationError):
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error.get("loc", ())[1:]) or "body"
+            fields[name] = gettext("This value is missing or not valid.")
+    return JSONResponse({"error": code, "message": text, "fields": fields}, status_code=status)
+
+
+class JsonErrorRoute(APIRoute):
+    """Answers refusals as JSON, including those of the dependencies (sign-in, tenant, access)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                response = api_error(request, exc)
+                if response is None:
+                    raise
+                return response
+
+        return route
+
+
+router = APIRouter(prefix="/api/v1/t/{slug}/suggestions", tags=["suggestions"], route_class=JsonErrorRoute)
+
+
+def api_page(request: Request, page: Annotated[SuggestionPage, Depends(suggestion_page)]) -> SuggestionPage:
+    request.state.api_session = page.ctx.session  # rolled back by api_error on a refusal
+    return page
+
+
+ApiPage = Annotated[SuggestionPage, Depends(api_page)]
+
+
+# -- what the API returns ---------------------------------------------------------------------------
+
+class SuggestionOut(BaseModel):
+    id: int
+    number: int | None
+    number_label: str
+    series: str
+    title: str
+    category: str
+    state: str
+    colour: str
+    deadline: dt.date | None
+    lead_deputy: str
+    lead_unit: str | None
+    is_key: bool
+    round: int
+    reply_class: str | None
+    evaluation: str | None
+    version: int
+
+
+class SuggestionList(BaseModel):
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    counts_by_colour: dict[str, int]
+    items: list[SuggestionOut]
+
+
+class CosignerOut(BaseModel):
+    deputy_id: int
+    name: str
+    confirmed: bool
+
+
+class UnitOut(BaseModel):
+    unit_id: int
+    name: str
+    lead: bool
+
+
+class ReplyOut(BaseModel):
+    round: int
+    reply_class: str
+    content: str
+    signed_by: str
+    unit: str
+    replied_at: dt.datetime
+    on_time: bool
+
+
+class CommitmentOut(BaseModel):
+    id: int
+    content: str
+    due_date: dt.date
+    fulfilled_at: dt.datetime | None
+    unit: str
+
+
+class EventOut(BaseModel):
+    at: dt.datetime
+    actor: str | None
+    action: str
+    data: dict[str, Any]
+
+
+class SuggestionDetailOut(SuggestionOut):
+    content: str
+    cosigners: list[CosignerOut]
+    units: list[UnitOut]
+    replies: list[ReplyOut]
+    commitments: list[CommitmentOut]
+    timeline: list[EventOut]
+
+
+def _summary(s: Suggestion, deputy: str, lead_unit: str | None, colour: str) -> SuggestionOut:
+    return SuggestionOut(id=s.id, number=s.number, number_label=number_label(s), series=s.series, title=s.title,
+                         category=s.category, state=s.state, colour=colour, deadline=s.deadline, lead_deputy=deputy,
+                         lead_unit=lead_unit, is_key=s.is_key, round=s.round, reply_class=s.reply_class,
+                         evaluation=s.evaluation, version=s.version)
+
+
+def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
+    ctx = page.ctx
+    suggestion = service.access_suggestion(ctx.session, ctx.principal, ctx.tenant, suggestion_id)
+    found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())  # access_suggestion checked who sees it
+    lead = next((a.unit.name for a in found.assignments if a.assignment.lead), None)
+    base = _summary(suggestion, found.lead_deputy.name, lead, found.colour.value)
+    return SuggestionDetailOut(
+        **base.model_dump(), content=suggestion.content,
+        cosigners=[CosignerOut(deputy_id=c.deputy_id, name=c.name, confirmed=c.confirmed_at is not None)
+                   for c in found.cosigners],
+        units=[UnitOut(unit_id=a.unit.id, name=a.unit.name, lead=a.assignment.lead) for a in found.assignments],
+        replies=[ReplyOut(round=r.round, reply_class=r.reply_class, content=r.content, signed_by=r.signed_by,
+                          unit=unit, replied_at=r.replied_at, on_time=r.on_time) for r, unit in found.replies],
+        commitments=[CommitmentOut(id=c.id, content=c.content, due_date=c.due_date, fulfilled_at=c.fulfilled_at,
+                                   unit=unit) for c, unit in found.commitments],
+        timeline=[EventOut(at=e.at, actor=found.user_names.get(e.actor_user_id) if e.actor_user_id else None,
+                           action=e.action, data=e.data or {}) for e in found.events],
+    )
+
+
+# -- reads ------------------------------------------------------------------------------------------
+
+@router.get("", response_model=SuggestionList)
+def list_suggestions(request: Request, page: ApiPage) -> SuggestionList:
+    """The supervision board: the same filters as the page (state, unit, category, colour, series,
+    deputy, q, key=1, sort, page, per_page)."""
+    if not page.viewer.staff:
+        raise AccessDenied(Permission.REPORT_VIEW, "the list is for those who see every suggestion")
+    result = queries.board(page.ctx.session, page.ctx.tenant.id, board_filter(request.query_params), today())
+    return SuggestionList(total=result.total, page=result.page, pages=result.pages, per_page=result.per_page,
+                          counts_by_colour=result.counts_by_colour,
+                          items=[_summary(r.suggestion, r.deputy_name, r.lead_unit, r.colour.value)
+                                 for r in result.rows])
+
+
+@router.get("/{suggestion_id:int}", response_model=SuggestionDetailOut)
+def get_suggestion(page: ApiPage, suggestion_id: int) -> SuggestionDetailOut:
+    return _detail(page, suggestion_id)
+
+
+# -- steps ------------------------------------------------------------------------------------------
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DraftIn(Body):
+    title: str
+    content: str
+    category: str = ""
+    term: int
+    session_no: int | None = Field(None, description="None: between sessions (闭会期间)")
+    cosigner_ids: list[int] = []
+    client_token: str | None = Field(None, max_length=64, description="The same token twice makes one draft")
+
+
+class VersionIn(Body):
+    version: int = Field(description="The version the caller last saw; a stale one is a 409")
+
+
+class ReviewIn(VersionIn):
+    decision: str = Field(description="accept | return | reference")
+    note: str = ""
+
+
+class AssignIn(VersionIn):
+    lead_unit_id: int
+    co_unit_ids: list[int] = []
+    broad: bool = False
+    deadline: dt.date | None = None
+
+
+class ReplyIn(VersionIn):
+    reply_class: str
+    content: str
+    signed_by: str
+    commitment: str = ""
+    commitment_due: dt.date | None = None
+
+
+class EvaluateIn(VersionIn):
+    evaluation: str = Field(description="satisfied | basically | dissatisfied")
+    comment: str = ""
+
+
+class CloseIn(VersionIn):
+    note: str = ""
+
+
+def _stepped(page: SuggestionPage, suggestion_id: int, call: Callable[[], Any]) -> SuggestionDetailOut:
+    call()
+    page.ctx.session.flush()  # a concurrent change surfaces here, as a 409
+    return _detail(page, suggestion_id)
+
+
+@router.post("", response_model=SuggestionDetailOut, status_code=201)
+def create_suggestion(page: ApiPage, body: DraftIn) -> SuggestionDetailOut:
+    c = page.ctx
+    try:
+        s = service.create_draft(c.session, c.principal, c.tenant, title=body.title, content=body.content,
+                                 category=body.category, term=body.term, session_no=body.session_no,
+                                 cosigner_ids=body.cosigner_ids, client_token=body.client_token)
+        c.session.flush()
+    except IntegrityError:  # the same client_token posted twice at once
+        raise Conflict(Message(N_("This form was sent twice at once; look for the draft in your list."))) from None
+    return _detail(page, s.id)
+
+
+@router.post("/{suggestion_id:int}/cosign", response_model=SuggestionDetailOut)
+def cosign(page: ApiPage, suggestion_id: int) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.confirm_cosign(c.session, c.principal, c.tenant,
+                                                                        suggestion_id))
+
+
+@router.post("/{suggestion_id:int}/submit", response_model=SuggestionDetailOut)
+def submit(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.submit(c.session, c.principal, c.tenant, suggestion_id,
+                                                                version=body.version))
+
+
+@router.post("/{suggestion_id:int}/review", response_model=SuggestionDetailOut)
+def review(page: ApiPage, suggestion_id: int, body: ReviewIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.review(
+        c.session, c.principal, c.tenant, suggestion_id, decision=body.decision, note=body.note,
+        version=body.version))
+
+
+@router.post("/{suggestion_id:int}/assign", response_model=SuggestionDetailOut)
+def assign(page: ApiPage, suggestion_id: int, body: AssignIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.assign(
+        c.session, c.principal, c.tenant, suggestion_id, lead_unit_id=body.lead_unit_id,
+        co_unit_ids=body.co_unit_ids, broad=body.broad, deadline=body.deadline, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/reply", response_model=SuggestionDetailOut)
+def reply(page: ApiPage, suggestion_id: int, body: ReplyIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.reply(
+        c.session, c.principal, c.tenant, suggestion_id, reply_class=body.reply_class, content=body.content,
+        signed_by=body.signed_by, commitment=body.commitment, commitment_due=body.commitment_due,
+        version=body.version))
+
+
+@router.post("/{suggestion_id:int}/evaluate", response_model=SuggestionDetailOut)
+def evaluate(page: ApiPage, suggestion_id: int, body: EvaluateIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.evaluate(
+        c.session, c.principal, c.tenant, suggestion_id, evaluation=body.evaluation, comment=body.comment,
+        version=body.version))
+
+
+@router.post("/{suggestion_id:int}/close", response_model=SuggestionDetailOut)
+def close(page: ApiPage, suggestion_id: int, body: CloseIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.close(c.session, c.principal, c.tenant, suggestion_id,
+                                                               note=body.note, version=body.version))

@@ -1,0 +1,176 @@
+"""The steps of a suggestion as form posts: parse the form, call the one service action, then show
+the suggestion again. Refused input re-renders its form with the errors (422); a stale version or a
+step no longer possible re-renders the page with the reason (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm.exc import StaleDataError
+
+from renda.platform.errors import N_, Conflict, Message, ValidationFailed
+from renda.tenants.suggestions import page_queries, service
+from renda.web.routes.suggestions import (
+    PageDep,
+    SuggestionPage,
+    after_step,
+    date_or_none,
+    detail_page,
+    int_or,
+    version_of,
+)
+
+router = APIRouter()
+
+F = Annotated[str, Form()]
+Many = Annotated[list[str] | None, Form()]
+STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
+PATH = "/t/{slug}/suggestions/{suggestion_id:int}"
+
+
+def take_step(request: Request, page: SuggestionPage, suggestion_id: int, form: str, values: dict[str, Any],
+              call: Callable[[], Any]) -> Response:
+    """Run one service action and answer as the pages do (see the module's docstring)."""
+    try:
+        call()
+        page.ctx.session.flush()
+    except ValidationFailed as exc:
+        return detail_page(request, page, suggestion_id, form=form, values=values, errors=exc.errors,
+                           status_code=422)
+    except StaleDataError:  # a concurrent step won the race at the flush: nothing of this one is kept
+        raise Conflict(Message(STALE)) from None
+    except Conflict as exc:
+        if not page.ctx.session.is_active:
+            raise
+        return detail_page(request, page, suggestion_id, conflict=exc.message, status_code=409)
+    return after_step(request, page, suggestion_id, form)
+
+
+def _ids(values: list[str] | None) -> list[int]:
+    return [i for i in (int_or(v) for v in values or []) if i is not None]
+
+
+@router.post(PATH + "/submit")
+def submit(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "submit", {}, lambda: service.submit(
+        c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
+
+
+@router.post(PATH + "/cosign")
+def cosign(request: Request, page: PageDep, suggestion_id: int) -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "cosign", {}, lambda: service.confirm_cosign(
+        c.session, c.principal, c.tenant, suggestion_id))
+
+
+@router.post(PATH + "/review")
+def review(request: Request, page: PageDep, suggestion_id: int, decision: F = "", note: F = "",
+           version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "review", {"decision": decision, "note": note},
+                     lambda: service.review(c.session, c.principal, c.tenant, suggestion_id, decision=decision,
+                                            note=note, version=version_of(version)))
+
+
+@router.post(PATH + "/assign")
+def assign(request: Request, page: PageDep, suggestion_id: int, lead_unit_id: F = "", co_unit_ids: Many = None,
+           broad: F = "", deadline: F = "", version: F = "") -> Response:
+    c = page.ctx
+    values = {"lead_unit_id": lead_unit_id, "co_unit_ids": [v for v in co_unit_ids or [] if v],
+              "broad": bool(broad), "deadline": deadline}
+    return take_step(request, page, suggestion_id, "assign", values, lambda: service.assign(
+        c.session, c.principal, c.tenant, suggestion_id, lead_unit_id=int_or(lead_unit_id, 0) or 0,
+        co_unit_ids=_ids(co_unit_ids), broad=bool(broad), deadline=date_or_none(deadline, "deadline"),
+        version=version_of(version)))
+
+
+@router.post(PATH + "/reassign-request")
+def request_reassignment(request: Request, page: PageDep, suggestion_id: int, reason: F = "",
+                         version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "reassign_request", {"reason": reason},
+                     lambda: service.request_reassignment(c.session, c.principal, c.tenant, suggestion_id,
+                                                          reason=reason, version=version_of(version)))
+
+
+@router.post(PATH + "/reassign-refuse")
+def refuse_reassignment(request: Request, page: PageDep, suggestion_id: int, note: F = "",
+                        version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "reassign_refuse", {"note": note},
+                     lambda: service.decide_reassignment(c.session, c.principal, c.tenant, suggestion_id,
+                                                         note=note, version=version_of(version)))
+
+
+@router.post(PATH + "/contact")
+def contact(request: Request, page: PageDep, suggestion_id: int, way: F = "", summary: F = "",
+            version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "contact", {"way": way, "summary": summary},
+                     lambda: service.record_contact(c.session, c.principal, c.tenant, suggestion_id, way=way,
+                                                    summary=summary, version=version_of(version)))
+
+
+@router.post(PATH + "/co-opinion")
+def co_opinion(request: Request, page: PageDep, suggestion_id: int, opinion: F = "", version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "co_opinion", {"opinion": opinion},
+                     lambda: service.co_unit_opinion(c.session, c.principal, c.tenant, suggestion_id,
+                                                     opinion=opinion, version=version_of(version)))
+
+
+@router.post(PATH + "/reply")
+def reply(request: Request, page: PageDep, suggestion_id: int, reply_class: F = "", content: F = "",
+          signed_by: F = "", commitment: F = "", commitment_due: F = "", version: F = "") -> Response:
+    c = page.ctx
+    values = {"reply_class": reply_class, "content": content, "signed_by": signed_by, "commitment": commitment,
+              "commitment_due": commitment_due}
+    return take_step(request, page, suggestion_id, "reply", values, lambda: service.reply(
+        c.session, c.principal, c.tenant, suggestion_id, reply_class=reply_class, content=content,
+        signed_by=signed_by, commitment=commitment if reply_class == "B" else "",
+        commitment_due=date_or_none(commitment_due, "commitment_due") if reply_class == "B" else None,
+        version=version_of(version)))
+
+
+@router.post(PATH + "/evaluate")
+def evaluate(request: Request, page: PageDep, suggestion_id: int, evaluation: F = "", comment: F = "",
+             version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "evaluate", {"evaluation": evaluation, "comment": comment},
+                     lambda: service.evaluate(c.session, c.principal, c.tenant, suggestion_id, evaluation=evaluation,
+                                              comment=comment, version=version_of(version)))
+
+
+@router.post(PATH + "/close")
+def close(request: Request, page: PageDep, suggestion_id: int, note: F = "", version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "close", {"note": note}, lambda: service.close(
+        c.session, c.principal, c.tenant, suggestion_id, note=note, version=version_of(version)))
+
+
+@router.post(PATH + "/key")
+def mark_key(request: Request, page: PageDep, suggestion_id: int, supervisor_user_id: F = "",
+             version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "key", {"supervisor_user_id": supervisor_user_id},
+                     lambda: service.mark_key(c.session, c.principal, c.tenant, suggestion_id,
+                                              supervisor_user_id=int_or(supervisor_user_id, 0) or 0,
+                                              version=version_of(version)))
+
+
+@router.post("/t/{slug}/suggestions/commitments/{commitment_id:int}/fulfil")
+def fulfil(request: Request, page: PageDep, commitment_id: int, note: F = "") -> Response:
+    c = page.ctx
+    try:
+        commitment = service.fulfil_commitment(c.session, c.principal, c.tenant, commitment_id, note=note)
+        c.session.flush()
+    except ValidationFailed as exc:
+        suggestion_id = page_queries.commitment_suggestion_id(c.session, c.tenant.id, commitment_id)
+        return detail_page(request, page, suggestion_id, form=f"fulfil-{commitment_id}", values={"note": note},
+                           errors=exc.errors, status_code=422)
+    return after_step(request, page, commitment.suggestion_id, "fulfil")
