@@ -21,6 +21,7 @@ from renda.platform.identity.service import create_user, grant_role
 from renda.platform.tenancy.models import HandlingUnit, JointStation, JointStationMember, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
 from renda.platform.tenancy.service import add_org_unit, create_handling_unit, get_tenant_by_slug
+from renda.tenants.deputies.models import Deputy, DeputyStation
 
 DEMO_PASSWORD = "renda-demo-2026"  # noqa: S105 - the demo's published password, printed on purpose
 
@@ -168,7 +169,8 @@ def load_demo(db: Database, progress: StepProgress | None = None) -> DemoSummary
         _build_joint_station(session, operator, tenants)
         tick("跨区域联络站 joint station")
         _build_accounts(session, tenants, password_hash)
-        tick("演示账号 demo accounts")
+        _build_deputies(session, tenants)
+        tick("演示账号与代表 demo accounts and deputies")
         return summarize(session, created=True)
 
 
@@ -275,6 +277,38 @@ def _build_accounts(session: Session, tenants: dict[str, Tenant], password_hash:
         org_unit_id, handling_unit_id = _scope_of(session, grant_tenant, spec.where)
         grant_role(session, None, grant_tenant, user, role=spec.role, org_unit_id=org_unit_id,
                    handling_unit_id=handling_unit_id)
+
+
+# Deputies of the two counties with demo accounts, besides the accounts' own records (fictional names).
+DEPUTY_NAMES = {
+    "tiandong": ("黄丽", "陆春燕", "农志强", "韦建华", "罗美玲", "梁国庆"),
+    "pingguo": ("蒙秀兰", "黄家宝", "李玉梅", "覃德胜"),
+}
+DEMO_TERM = 17  # 第十七届
+
+
+def _build_deputies(session: Session, tenants: dict[str, Tenant]) -> None:
+    """A deputy record for each deputy account (linked to it, in the tenant of its grant), and a few
+    more per county, so that suggestions have leads and co-signers to choose from."""
+    for number, spec in enumerate(a for a in ACCOUNTS if a.role == "deputy"):
+        tenant = tenants[spec.tenant or spec.home]
+        user = session.scalars(select(User).where(User.username == spec.username)).one()
+        where, _ = _scope_of(session, tenant, spec.where)
+        station = session.get(OrgUnit, where)
+        assert station is not None
+        home = session.get(OrgUnit, station.parent_id) if station.parent_id else station
+        deputy = Deputy(tenant_id=tenant.id, name=spec.display_name, level="county", term=DEMO_TERM,
+                        org_unit_id=(home or station).id, user_id=user.id, id_code=f"D{tenant.code}-{number + 1:03d}")
+        session.add(deputy)
+        session.flush()
+        session.add(DeputyStation(tenant_id=tenant.id, deputy_id=deputy.id, org_unit_id=station.id))
+    for slug, names in DEPUTY_NAMES.items():
+        tenant = tenants[slug]
+        assert tenant.root_org_unit_id is not None
+        for number, name in enumerate(names, start=101):
+            session.add(Deputy(tenant_id=tenant.id, name=name, level="county", term=DEMO_TERM,
+                               org_unit_id=tenant.root_org_unit_id, id_code=f"D{tenant.code}-{number}"))
+    session.flush()
 
 
 def _count(session: Session, model: type) -> int:
