@@ -49,7 +49,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+# scope="function": the transaction commits before the response leaves, so a redirect is never
+# followed before its change is visible, and a failed commit is an error page, not a false success.
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def _keep_sso_alive(request: Request) -> None:
