@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from alembic import op
 
-VISIBLE = "renda_scope_all() OR tenant_id = ANY (renda_visible_tenants())"
-JOINT = "joint_station_id = ANY (renda_visible_joint_stations())"
+# Each function sits in a scalar sub-select so PostgreSQL evaluates it once per statement (an
+# InitPlan), not once per row: as plain calls they are inlined and the setting is parsed for every
+# row read (a 25-fold difference counting 30,000 suggestions).
+VISIBLE = "(SELECT renda_scope_all()) OR tenant_id = ANY ((SELECT renda_visible_tenants())::bigint[])"
+JOINT = "joint_station_id = ANY ((SELECT renda_visible_joint_stations())::bigint[])"
+ME = "(SELECT renda_current_user())"
 
 
 def enable(table: str, read: str | None = None, write: str | None = None) -> None:

@@ -25,11 +25,11 @@ TENANT_OWNED: dict[str, tuple[str | None, str | None]] = {
     "handling_units": (None, None),
     # One's own account, and whoever holds a grant in a visible tenant; writable: one's own
     # account only, and the trigger below keeps it from moving to another tenant.
-    "users": ("id = renda_current_user() OR EXISTS (SELECT 1 FROM grants g WHERE g.user_id = users.id"
-              " AND g.tenant_id = ANY (renda_visible_tenants()))",
-              "id = renda_current_user()"),
+    "users": (f"id = {rls.ME} OR EXISTS (SELECT 1 FROM grants g WHERE g.user_id = users.id"
+              " AND g.tenant_id = ANY ((SELECT renda_visible_tenants())::bigint[]))",
+              f"id = {rls.ME}"),
     # One's own grants are readable (that is how a principal loads), never writable.
-    "grants": ("user_id = renda_current_user()", None),
+    "grants": (f"user_id = {rls.ME}", None),
     "tenant_settings": (None, None),
     "audit_log": (None, None),
 }

@@ -17,7 +17,7 @@ down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OWN = "user_id = renda_current_user()"
+OWN = f"user_id = {rls.ME}"
 
 
 def upgrade() -> None:
