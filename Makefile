@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := web/static/vendor
 
-.PHONY: run test test-postgres test-embedded lint install assets clean messages
+.PHONY: run test test-postgres test-embedded lint install assets clean messages bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test-postgres:
 
 test-embedded:
 	RENDA_TEST_BACKEND=sqlite RENDA_TEST_DATABASE_URL= RENDA_TEST_REDIS_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: the suggestion pages and the deadline sweep on 100,000 suggestions, on PostgreSQL
+# (database renda_bench, loaded on the first run; README "Performance"). BENCH_ARGS= starts from scratch.
+BENCH_ARGS ?= --reuse
+bench: install
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python benchmarks/bench_suggestions.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -7,6 +7,7 @@ but validate and audit as for anyone. Errors end in one line, in Chinese and Eng
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
 from renda.platform.tenancy.service import get_tenant_by_slug
 from renda.tenants.demo import DemoSummary, load_demo
+from renda.tenants.demo_scale import ScaleSummary, generate
 from renda.web import i18n
 
 app = typer.Typer(help="Renda 人大 — multi-tenant platform for local people's congresses.",
@@ -178,14 +180,47 @@ def _print_summary(summary: DemoSummary) -> None:
     console.print(f"所有演示账号的密码 / password of every demo account: [bold]{summary.password}[/]")
 
 
+def _generate_with_bar(db: Database, n: int) -> ScaleSummary:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("建议 suggestions", total=n)
+
+        def step(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        return generate(db, n, progress=step)
+
+
+def _print_scale(summary: ScaleSummary, seconds: float) -> None:
+    console.print(f"[green]✓[/] 已生成 {summary.suggestions:,} 件建议 / {summary.suggestions:,} suggestions generated "
+                  f"in {seconds:.0f} s ({summary.deputies_created:,} new deputies; deadlines as of {summary.today})")
+    table = Table(title="按状态 By state")
+    table.add_column("状态 State")
+    table.add_column("件数 Count", justify="right")
+    for state, count in summary.by_state.items():
+        table.add_row(state, f"{count:,}")
+    console.print(table)
+    console.print("按租户 By tenant: " + ", ".join(f"{slug} {n:,}" for slug, n in summary.by_tenant.items()))
+
+
 @app.command()
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    scale: Annotated[int | None, typer.Option(
+        "--scale", min=1, help="Then add this many suggestions in every state, e.g. 100000 (not idempotent).")] = None,
+) -> None:
     """Load the demo (Baise and its counties, Long'an, stations, one account per role)."""
     with _errors():
         db = _database(ctx)
         _require_schema(db)
         summary = _load_demo_with_bar(db)
+        if scale:
+            started = time.perf_counter()
+            scaled = _generate_with_bar(db, scale)
+            seconds = time.perf_counter() - started
     _print_summary(summary)
+    if scale:
+        _print_scale(scaled, seconds)
 
 
 @app.command("run-setup")

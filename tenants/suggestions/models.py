@@ -18,6 +18,11 @@ class Suggestion(JointStationShared, Base):
         UniqueConstraint("tenant_id", "client_token", name="uq_suggestions_tenant_client_token"),
         Index("ix_suggestions_tenant_state", "tenant_id", "state", "deadline"),
         Index("ix_suggestions_tenant_lead_deputy", "tenant_id", "lead_deputy_id"),
+        # The board at scale (migration 0006): by state per deputy, and its series and category choices as
+        # index-only scans (row-level security reads joint_station_id).
+        Index("ix_suggestions_tenant_deputy_state", "tenant_id", "lead_deputy_id", "state", "deadline"),
+        Index("ix_suggestions_tenant_series", "tenant_id", "series", postgresql_include=["joint_station_id"]),
+        Index("ix_suggestions_tenant_category", "tenant_id", "category", postgresql_include=["joint_station_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +90,10 @@ class Reply(TenantOwned, Base):
     """The lead unit's answer (答复) in one round, with its result class."""
 
     __tablename__ = "suggestion_replies"
-    __table_args__ = (Index("ix_suggestion_replies_tenant_suggestion", "tenant_id", "suggestion_id"),)
+    __table_args__ = (Index("ix_suggestion_replies_tenant_suggestion", "tenant_id", "suggestion_id"),
+                      # The figures' reply classes as an index-only scan (migration 0006).
+                      Index("ix_suggestion_replies_tenant_round_unit", "tenant_id", "round", "handling_unit_id",
+                            "reply_class", postgresql_include=["on_time"]))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     suggestion_id: Mapped[int] = mapped_column(Id, ForeignKey("suggestions.id"))
