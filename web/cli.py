@@ -237,7 +237,13 @@ def run_setup(ctx: typer.Context) -> None:
             console.print("数据库已有租户，未载入演示数据 / tenants exist already; the demo was not loaded")
             return
         summary = _load_demo_with_bar(db)
+        if not has_demo:  # a fresh demo: suggestions in every state, so the pages have something to show
+            generate(db, DEMO_SUGGESTIONS)
+            console.print(f"✓ 演示建议 {DEMO_SUGGESTIONS} 件 / {DEMO_SUGGESTIONS} demo suggestions in every state")
     _print_summary(summary)
+
+
+DEMO_SUGGESTIONS = 120
 
 
 @app.command()
