@@ -266,10 +266,12 @@ def colour_of(suggestion: Suggestion, today: dt.date, near_due_days: int) -> Col
 
 # -- the forms' choices -----------------------------------------------------------------------------
 
-def active_deputies(session: Session, tenant_id: int) -> list[tuple[int, str]]:
-    return [(i, name) for i, name in session.execute(
-        select(Deputy.id, Deputy.name).where(Deputy.tenant_id == tenant_id, Deputy.active.is_(True))
-        .order_by(Deputy.name, Deputy.id))]
+def active_deputies(session: Session, tenant_id: int, *, with_account: bool = False) -> list[tuple[int, str]]:
+    """The tenant's active deputies; ``with_account``: only those who can sign in (to co-sign)."""
+    stmt = select(Deputy.id, Deputy.name).where(Deputy.tenant_id == tenant_id, Deputy.active.is_(True))
+    if with_account:
+        stmt = stmt.where(Deputy.user_id.is_not(None))
+    return [(i, name) for i, name in session.execute(stmt.order_by(Deputy.name, Deputy.id))]
 
 
 def leaders(session: Session, tenant_id: int) -> list[tuple[int, str]]:

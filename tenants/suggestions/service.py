@@ -184,10 +184,13 @@ def create_draft(session: Session, actor: Principal, tenant: Tenant, *, title: s
 
     def check_cosigners() -> list[int]:
         ids = sorted(set(cosigner_ids) - {deputy.id})
-        found = set(session.scalars(select(Deputy.id).where(Deputy.tenant_id == tenant.id, Deputy.id.in_(ids),
-                                                            Deputy.active.is_(True))))
-        if found != set(ids):
+        found = dict(session.execute(select(Deputy.id, Deputy.user_id).where(
+            Deputy.tenant_id == tenant.id, Deputy.id.in_(ids), Deputy.active.is_(True))).all())
+        if set(found) != set(ids):
             raise ValidationFailed.one("cosigners", N_("A co-signer is not a deputy of this congress."))
+        if any(user_id is None for user_id in found.values()):
+            # They could never confirm, and the suggestion could never be submitted.
+            raise ValidationFailed.one("cosigners", N_("A co-signer has no account to confirm with yet."))
         return ids
 
     title, content, category, _, cosigners = check_all(

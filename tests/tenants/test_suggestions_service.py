@@ -199,8 +199,17 @@ def test_a_forged_step_and_a_stale_version_are_conflicts(world: World) -> None:
 @pytest.mark.parametrize("changes, field", [
     ({"title": ""}, "title"), ({"title": "长" * 201}, "title"), ({"content": "  "}, "content"),
     ({"term": 0}, "term"), ({"cosigner_ids": [999999]}, "cosigners"),
+    ("no_account", "cosigners"),
 ])
-def test_bad_drafts_name_the_field_and_change_nothing(changes: dict[str, Any], field: str, world: World) -> None:
+def test_bad_drafts_name_the_field_and_change_nothing(changes: dict[str, Any] | str, field: str,
+                                                     world: World) -> None:
+    if changes == "no_account":  # a deputy who cannot sign in could never confirm
+        nobody = Deputy(tenant_id=world.tiandong.id, name="无账号代表", level="county", term=17,
+                        org_unit_id=world.cast.org.pingma)
+        world.session.add(nobody)
+        world.session.flush()
+        changes = {"cosigner_ids": [nobody.id]}
+    assert isinstance(changes, dict)
     before = counts(world.session)
     with pytest.raises(ValidationFailed) as refused:
         draft(world, **changes)

@@ -197,7 +197,7 @@ def _new_page(request: Request, page: SuggestionPage, values: dict[str, Any], er
               status_code: int = 200) -> Response:
     if page.viewer.deputy is None:
         raise AccessDenied(Permission.SUGGESTION_SUBMIT, "the account is not linked to a deputy")
-    deputies = [d for d in page_queries.active_deputies(page.ctx.session, page.ctx.tenant.id)
+    deputies = [d for d in page_queries.active_deputies(page.ctx.session, page.ctx.tenant.id, with_account=True)
                 if d[0] != page.viewer.deputy.id]
     return render(request, "suggestions/new.html", {
         "values": values, "errors": errors or {}, "deputies": deputies,
