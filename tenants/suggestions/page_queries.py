@@ -22,6 +22,7 @@ from renda.platform.tenancy.settings import get_setting
 from renda.platform.timeline import TimelineEvent
 from renda.tenants import settings as _settings  # noqa: F401 - registers the settings read here
 from renda.tenants.deputies.models import Deputy
+from renda.tenants.suggestions import service
 from renda.tenants.suggestions.models import Assignment, Commitment, Cosigner, Reply, Suggestion
 from renda.tenants.suggestions.queries import colour_expression
 from renda.tenants.suggestions.service import SUBJECT
@@ -43,10 +44,7 @@ class Viewer:
     supervises: bool
     reports: bool
 
-    @property
-    def staff(self) -> bool:
-        """Sees every submitted suggestion of the tenant (the office, its leaders, observers)."""
-        return self.reviews or self.assigns or self.supervises or self.reports
+    staff: bool  # sees every submitted suggestion of the tenant: service.oversees, the one rule
 
 
 def viewer_of(session: Session, actor: Principal, tenant: Tenant, root: OrgUnit) -> Viewer:
@@ -65,7 +63,8 @@ def viewer_of(session: Session, actor: Principal, tenant: Tenant, root: OrgUnit)
                   reviews=can(actor, Permission.SUGGESTION_REVIEW, whole),
                   assigns=can(actor, Permission.SUGGESTION_ASSIGN, whole),
                   supervises=can(actor, Permission.SUGGESTION_SUPERVISE, whole),
-                  reports=can(actor, Permission.REPORT_VIEW, whole))
+                  reports=can(actor, Permission.REPORT_VIEW, whole),
+                  staff=service.oversees(session, actor, tenant, root.path))
 
 
 # -- lists ------------------------------------------------------------------------------------------

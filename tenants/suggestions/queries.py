@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from renda.platform.access.policy import Principal
 from renda.platform.deadlines import Colour
-from renda.platform.tenancy.models import HandlingUnit
+from renda.platform.tenancy.models import HandlingUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
 from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
+from renda.tenants.suggestions.service import require_oversight
 from renda.tenants.suggestions.workflow import OPEN_STATES
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -72,6 +74,19 @@ def colour_expression(today: dt.date, near_due_days: int) -> Any:
         (running, Colour.GREEN.value),
         else_=Colour.NONE.value,
     )
+
+
+def board_for(session: Session, actor: Principal, tenant: Tenant, wanted: BoardFilter,
+              today: dt.date | None = None) -> Board:
+    """The board as a person asks for it: refused unless they oversee the tenant's suggestions."""
+    require_oversight(session, actor, tenant)
+    return board(session, tenant.id, wanted, today)
+
+
+def unit_figures_for(session: Session, actor: Principal, tenant: Tenant,
+                     today: dt.date | None = None) -> list[UnitFigures]:
+    require_oversight(session, actor, tenant)
+    return unit_figures(session, tenant.id, today)
 
 
 def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date | None = None) -> Board:

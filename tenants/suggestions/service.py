@@ -49,6 +49,21 @@ STAFF_PERMISSIONS = (workflow.Permission.SUGGESTION_REVIEW, workflow.Permission.
                      workflow.Permission.SUGGESTION_SUPERVISE, workflow.Permission.REPORT_VIEW)
 
 
+def oversees(session: Session, actor: Principal, tenant: Tenant, root_path: str | None = None) -> bool:
+    """Sees every submitted suggestion of the tenant: the office, its leaders, observers.
+
+    ``root_path``: the tenant root's path when the caller has it already (saves a statement).
+    """
+    root = Target(tenant.id, root_path or tenant_root(session, tenant).path)
+    return any(can(actor, permission, root) for permission in STAFF_PERMISSIONS)
+
+
+def require_oversight(session: Session, actor: Principal, tenant: Tenant) -> None:
+    """The board, the figures and their exports show every suggestion: only for those who see them all."""
+    if not oversees(session, actor, tenant):
+        raise AccessDenied(workflow.Permission.REPORT_VIEW, "the overview is for those who see every suggestion")
+
+
 def may_see(session: Session, actor: Principal, tenant: Tenant, suggestion: Suggestion) -> bool:
     """Its deputies always; the congress office and leaders once it is submitted; the units it is
     assigned to (in any round)."""
@@ -63,8 +78,7 @@ def may_see(session: Session, actor: Principal, tenant: Tenant, suggestion: Sugg
             return True
     if suggestion.state == State.DRAFT:
         return False
-    root = Target(tenant.id, tenant_root(session, tenant).path)
-    if any(can(actor, permission, root) for permission in STAFF_PERMISSIONS):
+    if oversees(session, actor, tenant):
         return True
     paths = session.scalars(select(HandlingUnit.path).join(Assignment, Assignment.handling_unit_id == HandlingUnit.id)
                             .where(Assignment.tenant_id == tenant.id, Assignment.suggestion_id == suggestion.id))

@@ -20,7 +20,7 @@ from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.platform.timeline import TimelineEvent, events
 from renda.tenants.deputies.models import Deputy
-from renda.tenants.suggestions import service
+from renda.tenants.suggestions import queries, service
 from renda.tenants.suggestions.models import Commitment, Reply, Suggestion
 
 TODAY = dt.date(2026, 11, 23)
@@ -245,3 +245,22 @@ def test_only_the_lead_deputy_evaluates(world: World) -> None:
         service.evaluate(w.session, w.as_(w.cosigner_user), w.tiandong, s.id, evaluation="satisfied",
                          version=s.version)
     assert counts(w.session) == before
+
+
+@pytest.mark.parametrize("name, allowed", [
+    ("tiandong_admin", True), ("tiandong_leader", True),
+    ("tiandong_deputy", False), ("tiandong_handler", False),
+    ("tiandong_chair", False),  # report.view over one township, not the whole county
+])
+def test_the_board_and_figures_are_for_those_who_oversee_the_county(name: str, allowed: bool, world: World) -> None:
+    w = world
+    to_assigned(w)
+    actor = w.as_(name)
+    if allowed:
+        assert queries.board_for(w.session, actor, w.tiandong, queries.BoardFilter(), TODAY).total >= 1
+        assert queries.unit_figures_for(w.session, actor, w.tiandong, TODAY)
+    else:
+        with pytest.raises(AccessDenied):
+            queries.board_for(w.session, actor, w.tiandong, queries.BoardFilter(), TODAY)
+        with pytest.raises(AccessDenied):
+            queries.unit_figures_for(w.session, actor, w.tiandong, TODAY)

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.tenants.suggestions import page_queries, queries, service
 from renda.tenants.suggestions.models import Suggestion
@@ -206,9 +205,8 @@ def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
 def list_suggestions(request: Request, page: ApiPage) -> SuggestionList:
     """The supervision board: the same filters as the page (state, unit, category, colour, series,
     deputy, q, key=1, sort, page, per_page)."""
-    if not page.viewer.staff:
-        raise AccessDenied(Permission.REPORT_VIEW, "the list is for those who see every suggestion")
-    result = queries.board(page.ctx.session, page.ctx.tenant.id, board_filter(request.query_params), today())
+    result = queries.board_for(page.ctx.session, page.ctx.principal, page.ctx.tenant,
+                               board_filter(request.query_params), today())
     return SuggestionList(total=result.total, page=result.page, pages=result.pages, per_page=result.per_page,
                           counts_by_colour=result.counts_by_colour,
                           items=[_summary(r.suggestion, r.deputy_name, r.lead_unit, r.colour.value)

@@ -12,13 +12,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.deadlines import Colour
 from renda.platform.errors import N_
 from renda.platform.tenancy import admin_queries
 from renda.platform.tenancy.settings import get_setting
-from renda.tenants.suggestions import page_queries, queries
+from renda.tenants.suggestions import page_queries, queries, service
 from renda.tenants.suggestions.workflow import State
 from renda.web.i18n import gettext
 from renda.web.render import render
@@ -44,8 +42,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def require_overview(page: SuggestionPage) -> None:
-    if not page.viewer.staff:
-        raise AccessDenied(Permission.REPORT_VIEW, "the board is for those who see every suggestion")
+    """Refuse before any work is done (the Excel export streams); the service holds the rule."""
+    service.require_oversight(page.ctx.session, page.ctx.principal, page.ctx.tenant)
 
 
 def board_filter(params: Mapping[str, str]) -> queries.BoardFilter:
@@ -86,7 +84,7 @@ def board_page(request: Request, page: PageDep) -> Response:
     require_overview(page)
     session, tenant = page.ctx.session, page.ctx.tenant
     wanted = board_filter(request.query_params)
-    result = queries.board(session, tenant.id, wanted, today())
+    result = queries.board_for(session, page.ctx.principal, tenant, wanted, today())
     values = filter_values(wanted)
     if wanted.per_page != PER_PAGE:
         values["per_page"] = str(wanted.per_page)
@@ -129,7 +127,7 @@ def xlsx(filename: str, title: str, header: list[str], rows: Iterable[list[Any]]
 def _all_rows(page: SuggestionPage, wanted: queries.BoardFilter) -> Iterable[queries.BoardRow]:
     wanted.per_page, wanted.page = 200, 1
     while True:
-        result = queries.board(page.ctx.session, page.ctx.tenant.id, wanted, today())
+        result = queries.board_for(page.ctx.session, page.ctx.principal, page.ctx.tenant, wanted, today())
         yield from result.rows
         if wanted.page >= result.pages:
             return
@@ -156,9 +154,9 @@ def _rate(value: float | None) -> str:
 
 
 def _figures(page: SuggestionPage) -> tuple[list[queries.UnitFigures], list[str]]:
-    session, tenant_id = page.ctx.session, page.ctx.tenant.id
-    return (queries.unit_figures(session, tenant_id, today()),
-            list(get_setting(session, tenant_id, "reply_classes")))
+    session, tenant = page.ctx.session, page.ctx.tenant
+    return (queries.unit_figures_for(session, page.ctx.principal, tenant, today()),
+            list(get_setting(session, tenant.id, "reply_classes")))
 
 
 def _chart(figures: list[queries.UnitFigures]) -> dict[str, Any]:
