@@ -20,14 +20,14 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.audit import AuditEntry
-from renda.platform.config import Settings
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.models import Grant, User
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant, TenantSetting
-from renda.web.app import create_app
+
+from web_support import sign_in
 
 PASSWORD = "admin-pages-pass-1"
 TIME = re.compile(r"<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}</time>")
@@ -82,21 +82,8 @@ def world(db: Database) -> SimpleNamespace:
         )
 
 
-@pytest.fixture
-def app_client(database_url: str, redis_url: str | None) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test",
-                        login_failures_per_address=1000)
-    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-    with TestClient(create_app(settings), raise_server_exceptions=False, client=(address, 40000)) as c:
-        yield c
-
-
 def _login(client: TestClient, username: str) -> TestClient:
-    client.get("/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
+    return sign_in(client, username, PASSWORD)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,14 +20,14 @@ from sqlalchemy import event, func, select
 
 import renda.tenants.deputies.models  # noqa: F401 - maps the deputies' tables for this run
 from renda.platform.audit import AuditEntry
-from renda.platform.config import Settings
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy import service as tenancy
 from renda.tenants.deputies import service
 from renda.tenants.deputies.models import Deputy
-from renda.web.app import create_app
+
+from web_support import sign_in
 
 PASSWORD = "deputy-pages-pass-1"
 
@@ -80,21 +79,8 @@ def world(db: Database) -> SimpleNamespace:
         )
 
 
-@pytest.fixture
-def app_client(database_url: str, redis_url: str | None) -> Iterator[TestClient]:
-    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test",
-                        login_failures_per_address=1000)
-    address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-    with TestClient(create_app(settings), raise_server_exceptions=False, client=(address, 40000)) as c:
-        yield c
-
-
 def _login(client: TestClient, username: str) -> TestClient:
-    client.get("/login")
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
+    return sign_in(client, username, PASSWORD)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,31 +12,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.identity import service as identity
 from renda.platform.tenancy.models import Tenant
-from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Reply, Suggestion
 from renda.web import i18n
-from renda.web.app import create_app
+
+from web_support import linked_deputy
 
 STALE = "Someone changed this suggestion in the meantime. Reload it and try again."
 
 
 def zh(msgid: str) -> str:
     return i18n.translations("zh_CN").gettext(msgid)
-
-
-def linked_deputy(s: Any, tenant: Tenant, user_id: int, name: str, org_unit_id: int) -> int:
-    found = s.scalars(select(Deputy).where(Deputy.tenant_id == tenant.id, Deputy.user_id == user_id,
-                                           Deputy.active.is_(True))).first()
-    if found is None:
-        found = Deputy(tenant_id=tenant.id, name=name, level="county", term=17, org_unit_id=org_unit_id,
-                       user_id=user_id)
-        s.add(found)
-        s.flush()
-    return int(found.id)
 
 
 @pytest.fixture(scope="module")
@@ -59,29 +46,6 @@ def world(db: Database, cast: Any) -> SimpleNamespace:
         cosigner_deputy = linked_deputy(s, tiandong, cosigner.id, f"黄丽{tag}", cast.org.pingma)
         return SimpleNamespace(tag=tag, api=f"/api/v1/t/{cast.slug.tiandong}/suggestions", cosigner=cosigner.username,
                                cosigner_deputy=cosigner_deputy, court=court.username)
-
-
-@pytest.fixture
-def login(database_url: str, redis_url: str | None, cast: Any) -> Iterator[Any]:
-    clients: list[TestClient] = []
-    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test",
-                        login_failures_per_address=1000)
-
-    def sign_in(username: str | None) -> TestClient:
-        address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-        client = TestClient(create_app(settings), raise_server_exceptions=False, client=(address, 40000))
-        client.__enter__()
-        clients.append(client)
-        client.get("/login")
-        if username:
-            response = client.post("/login", data={"username": username, "password": cast.password,
-                                                   "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
-            assert response.status_code == 303, response.text
-        return client
-
-    yield sign_in
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def call(client: TestClient, path: str, body: dict[str, Any] | None = None, expect: int = 200) -> Any:

@@ -20,17 +20,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from renda.platform.config import Settings
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.platform.timeline import TimelineEvent
-from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import service
 from renda.tenants.suggestions.models import Commitment, Reply, Suggestion
 from renda.web import i18n
-from renda.web.app import create_app
+
+from web_support import linked_deputy, post_form
 
 TOKEN = re.compile(r'name="client_token" value="([^"]+)"')
 STALE = "Someone changed this suggestion in the meantime. Reload it and try again."
@@ -40,18 +39,6 @@ def zh(msgid: str, **params: Any) -> str:
     """What a Chinese reader sees for a message (the catalog's text, or the msgid until translated)."""
     text = i18n.translations("zh_CN").gettext(msgid)
     return text % params if params else text
-
-
-def linked_deputy(s: Any, tenant: Tenant, user_id: int, name: str, org_unit_id: int) -> int:
-    """The deputy record of an account: the one the services will find, made if there is none."""
-    found = s.scalars(select(Deputy).where(Deputy.tenant_id == tenant.id, Deputy.user_id == user_id,
-                                           Deputy.active.is_(True))).first()
-    if found is None:
-        found = Deputy(tenant_id=tenant.id, name=name, level="county", term=17, org_unit_id=org_unit_id,
-                       user_id=user_id)
-        s.add(found)
-        s.flush()
-    return int(found.id)
 
 
 @pytest.fixture(scope="module")
@@ -77,33 +64,7 @@ def world(db: Database, cast: Any) -> SimpleNamespace:
                                court=court_user.username, court_id=court_user.id)
 
 
-@pytest.fixture
-def login(database_url: str, redis_url: str | None, cast: Any) -> Iterator[Any]:
-    """``login(username)``: a signed-in client with an app of its own (the Redis session store keeps to the
-    event loop of the client that opened it); every cast member here shares one password."""
-    clients: list[TestClient] = []
-    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test",
-                        login_failures_per_address=1000)
-
-    def sign_in(username: str) -> TestClient:
-        address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-        client = TestClient(create_app(settings), raise_server_exceptions=False, client=(address, 40000))
-        client.__enter__()
-        clients.append(client)
-        client.get("/login")
-        response = client.post("/login", data={"username": username, "password": cast.password,
-                                               "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
-        assert response.status_code == 303, response.text
-        return client
-
-    yield sign_in
-    for client in clients:
-        client.__exit__(None, None, None)
-
-
-def post(client: TestClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    return client.post(url, data={**(data or {}), "csrftoken": client.cookies["csrftoken"]},
-                       follow_redirects=False, **kwargs)
+post = post_form
 
 
 def state_of(db: Database, suggestion_id: int) -> Suggestion:
