@@ -193,8 +193,10 @@ def set_scope(session: Session, scope: Scope) -> None:
         for obj in list(session.identity_map.values()):
             if isinstance(obj, TenantOwned) and not obj.readable_in(scope):
                 session.expunge(obj)
-    if session.in_transaction():
+    if session.info.get(_WRITTEN, _NOTHING) is not _NOTHING and session.info[_WRITTEN] != scope:
         _write_scope_settings(session.connection(), scope)
+        session.info[_WRITTEN] = scope
+    # No connection yet: the transaction's first statement finds the scope in after_begin.
 
 
 def _tenant_owned_classes() -> list[type[TenantOwned]]:
@@ -269,9 +271,28 @@ def _write_scope_settings(connection: Any, scope: Scope) -> None:
     )
 
 
+_WRITTEN = "scope_written"  # session.info: the scope the open transaction's settings say
+_NOTHING = object()
+
+
 @event.listens_for(Session, "after_begin")
 def _scope_transaction(session: Session, transaction: Any, connection: Any) -> None:
-    _write_scope_settings(connection, get_scope(session))
+    """The transaction has its connection: write the scope, unless it is the empty one.
+
+    The settings are only ever written transaction-local (``set_config(…, true)``), so a transaction
+    starts with them unset, which the policies read as the empty scope: nothing to write for it. A
+    savepoint inside a longer transaction may inherit settings, so there it is always written.
+    """
+    scope = get_scope(session)
+    if scope != Scope() or connection.in_nested_transaction():
+        _write_scope_settings(connection, scope)
+    session.info[_WRITTEN] = scope
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _scope_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:

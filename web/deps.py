@@ -15,9 +15,9 @@ from renda.platform.access.roles import Permission
 from renda.platform.db import Database, Scope
 from renda.platform.errors import N_, NotFound
 from renda.platform.identity.oidc import ProviderUnavailable, SsoError
-from renda.platform.identity.principal import UnknownPrincipal, accessible_tenants, load_principal
+from renda.platform.identity.principal import UnknownPrincipal, load_access
 from renda.platform.tenancy.models import OrgUnit, Tenant
-from renda.platform.tenancy.service import get_tenant_by_slug, tenant_root
+from renda.platform.tenancy.service import tenant_root
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def get_db(request: Request) -> Database:
 def db_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed when the handler returns without error."""
     with get_db(request).session(Scope()) as session:
+        request.state.db_session = session  # the header's unread count reads through it (render.py)
         yield session
 
 
@@ -78,18 +79,33 @@ def _keep_sso_alive(request: Request) -> None:
                               "expires_at": renewed.expires_at, "refresh_expires_at": renewed.refresh_expires_at}
 
 
+def _assumed_scope(request: Request, user_id: int) -> Scope | None:
+    """The scope this session's previous request ended with (kept server-side, never sent to the browser)."""
+    kept = request.session.get("scope")
+    if not isinstance(kept, dict) or kept.get("u") != user_id:
+        return None
+    return Scope(tenant_ids=frozenset(kept.get("t", ())), joint_station_ids=frozenset(kept.get("j", ())),
+                 user_id=user_id)
+
+
 def current_principal(request: Request, session: SessionDep) -> Principal:
     user_id = request.session.get("user_id")
     if not user_id:
         raise LoginRequired
     _keep_sso_alive(request)
     try:
-        principal = load_principal(session, int(user_id))
+        access = load_access(session, int(user_id), _assumed_scope(request, int(user_id)))
     except UnknownPrincipal:
         request.session.clear()
         raise LoginRequired from None
+    principal = access.principal
+    scope = principal.scope
+    if not scope.everything and _assumed_scope(request, principal.user_id) != scope:
+        request.session["scope"] = {"u": principal.user_id, "t": sorted(scope.tenant_ids),
+                                    "j": sorted(scope.joint_station_ids)}
     request.state.principal = principal
-    request.state.tenants = [TenantRef.of(t) for t in accessible_tenants(session, principal)]
+    request.state.access = access
+    request.state.tenants = [TenantRef.of(t) for t in access.accessible()]
     return principal
 
 
@@ -119,7 +135,7 @@ NAV = (
 
 def tenant_context(slug: str, request: Request, session: SessionDep, principal: PrincipalDep) -> TenantContext:
     """The tenant named in the URL: 404 when there is none, 403 when the user holds no grant there."""
-    tenant = get_tenant_by_slug(session, slug)
+    tenant = request.state.access.tenant_by_slug(slug)
     if tenant is None or not tenant.active:
         raise NotFound("tenant")
     if tenant.id not in {t.id for t in request.state.tenants}:

@@ -27,13 +27,17 @@ def _csrf_token(request: Request) -> str:
 def _unread_count(request: Request) -> int | None:
     """The header badge: one COUNT of the signed-in user's unread notifications (none signed in: None).
 
-    A short session of its own under the user's scope; an unreachable database hides the badge
-    rather than turning an error page into a second error.
+    Read in the request's transaction while it is open (its scope includes the user); error pages,
+    rendered after it ended, use a short session of their own under the user's scope. An unreachable
+    database hides the badge rather than turning an error page into a second error.
     """
     principal = getattr(request.state, "principal", None)
     if principal is None:
         return None
+    current = getattr(request.state, "db_session", None)
     try:
+        if current is not None and current.in_transaction() and current.get_transaction().is_active:
+            return notify_queries.unread_count(current, principal.user_id)  # the request's own transaction
         with request.app.state.db.session(Scope(user_id=principal.user_id)) as session:
             return notify_queries.unread_count(session, principal.user_id)
     except SQLAlchemyError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from renda.platform.access.policy import GrantView, Principal
 from renda.platform.access.roles import Role
-from renda.platform.db import Scope, set_scope
+from renda.platform.db import Scope, get_scope, set_scope
 from renda.platform.identity.models import Grant, User
 from renda.platform.tenancy.models import JointStation, JointStationMember, Tenant
 
@@ -16,20 +19,63 @@ class UnknownPrincipal(LookupError):
     """The session names a user who no longer exists or was deactivated."""
 
 
-def load_principal(session: Session, user_id: int) -> Principal:
-    """Load the user's grants and visible set, and leave the session scoped to it.
+@dataclass(frozen=True)
+class Access:
+    """A request's principal and the directory it was computed from (every active tenant, by id)."""
 
-    Runs in two statements after the user row: grants (visible to their own user through
-    ``Scope.user_id``) and the tenant/joint-station directory rows they refer to.
+    principal: Principal
+    tenants: dict[int, Tenant]
+
+    def accessible(self) -> list[Tenant]:
+        """Tenants the principal may open (the tenant switcher), city first, then counties by code."""
+        return accessible_from(self.principal, self.tenants.values())
+
+    def tenant_by_slug(self, slug: str) -> Tenant | None:
+        """An active tenant by its slug, from the rows already loaded (no statement)."""
+        return next((t for t in self.tenants.values() if t.slug == slug), None)
+
+
+def load_principal(session: Session, user_id: int) -> Principal:
+    return load_access(session, user_id).principal
+
+
+def load_access(session: Session, user_id: int, assumed: Scope | None = None) -> Access:
+    """Load the user, their grants and the directory, and leave the session scoped to what they see.
+
+    Two statements: the user with their grants (visible to their own user through ``Scope.user_id``),
+    and the directory (tenants, the joint stations they host, their member tenants). ``assumed`` is the scope the
+    previous request ended with: the reads run under it (it names the same user) and the scope is set
+    again only when the fresh grants give a different one, so a request whose access did not change
+    writes its settings once.
     """
     session.flush()  # pending rows belong to the wider scope they were added under
-    set_scope(session, Scope(user_id=user_id))
-    user = session.get(User, user_id)
+    start = assumed if assumed is not None and assumed.user_id == user_id and not assumed.everything \
+        else Scope(user_id=user_id)
+    set_scope(session, start)
+    # An alias: the users' scope filter has a subquery on grants, which must not correlate with this join.
+    held = aliased(Grant)
+    rows = session.execute(
+        select(User, held).outerjoin(held, held.user_id == User.id).where(User.id == user_id).order_by(held.id)
+    ).all()
+    user = rows[0][0] if rows else None
     if user is None or not user.active:
         raise UnknownPrincipal(user_id)
-    grants = list(session.scalars(select(Grant).where(Grant.user_id == user_id).order_by(Grant.id)))
-    tenants = {t.id: t for t in session.scalars(select(Tenant).where(Tenant.active.is_(True)))}
-    stations = {js.org_unit_id: js for js in session.scalars(select(JointStation))}
+    grants = [g for _, g in rows if g is not None]
+    tenants: dict[int, Tenant] = {}
+    stations: dict[int, JointStation] = {}  # by the station's org unit
+    members: dict[int, set[int]] = {}  # tenant id -> its joint stations
+    # The directory in one statement: every tenant, the joint stations it hosts, their member tenants.
+    for row, js, member_tenant in session.execute(
+        select(Tenant, JointStation, JointStationMember.tenant_id)
+        .outerjoin(JointStation, JointStation.host_tenant_id == Tenant.id)
+        .outerjoin(JointStationMember, JointStationMember.joint_station_id == JointStation.id)
+    ):
+        if row.active:
+            tenants[row.id] = row
+        if js is not None and js.org_unit_id is not None:
+            stations[js.org_unit_id] = js
+            if member_tenant is not None:
+                members.setdefault(member_tenant, set()).add(js.id)
 
     if user.is_platform_admin:
         scope = Scope(everything=True, user_id=user.id, tenant_ids=frozenset(tenants))
@@ -46,13 +92,8 @@ def load_principal(session: Session, user_id: int) -> Principal:
                 tenant_ids |= {t.id for t in tenants.values() if t.path.startswith(tenant.path)}
             else:
                 tenant_ids.add(tenant.id)
-        if tenant_ids:
-            members = session.execute(
-                select(JointStationMember.joint_station_id).where(
-                    JointStationMember.tenant_id.in_(sorted(tenant_ids))
-                )
-            )
-            station_ids |= {row[0] for row in members}
+        for tenant_id in tenant_ids:
+            station_ids |= members.get(tenant_id, set())
         scope = Scope(
             tenant_ids=frozenset(tenant_ids), joint_station_ids=frozenset(station_ids), user_id=user.id
         )
@@ -71,8 +112,9 @@ def load_principal(session: Session, user_id: int) -> Principal:
         for g in grants
         if g.tenant_id in tenants
     )
-    set_scope(session, scope)
-    return Principal(
+    if get_scope(session) != scope:
+        set_scope(session, scope)
+    principal = Principal(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
@@ -80,12 +122,17 @@ def load_principal(session: Session, user_id: int) -> Principal:
         is_platform_admin=user.is_platform_admin,
         scope=scope,
     )
+    return Access(principal, tenants)
+
+
+def accessible_from(principal: Principal, tenants: Iterable[Tenant]) -> list[Tenant]:
+    ids = set(principal.scope.tenant_ids) | {g.tenant_id for g in principal.grants}
+    active = [t for t in tenants if t.active]
+    if not principal.is_platform_admin:
+        active = [t for t in active if t.id in ids]
+    return sorted(active, key=lambda t: (t.path, t.code or ""))
 
 
 def accessible_tenants(session: Session, principal: Principal) -> list[Tenant]:
     """Tenants the principal may open (the tenant switcher), city first, then counties by code."""
-    ids = set(principal.scope.tenant_ids) | {g.tenant_id for g in principal.grants}
-    stmt = select(Tenant).where(Tenant.active.is_(True))
-    if not principal.is_platform_admin:
-        stmt = stmt.where(Tenant.id.in_(sorted(ids)))
-    return list(session.scalars(stmt.order_by(Tenant.path, Tenant.code)))
+    return accessible_from(principal, session.scalars(select(Tenant).where(Tenant.active.is_(True))))

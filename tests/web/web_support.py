@@ -31,6 +31,7 @@ def sign_in(client: TestClient, username: str, password: str) -> TestClient:
     response = client.post("/login", data={"username": username, "password": password,
                                            "csrftoken": client.cookies["csrftoken"]}, follow_redirects=False)
     assert response.status_code == 303, response.text
+    client.get(response.headers["location"])  # where a browser lands next
     return client
 
 

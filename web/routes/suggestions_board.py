@@ -14,9 +14,8 @@ from fastapi.responses import Response
 
 from renda.platform.deadlines import Colour
 from renda.platform.errors import N_
-from renda.platform.tenancy import admin_queries
 from renda.platform.tenancy.settings import get_setting
-from renda.tenants.suggestions import page_queries, queries, service
+from renda.tenants.suggestions import queries, service
 from renda.tenants.suggestions.workflow import State
 from renda.web.i18n import gettext
 from renda.web.render import render
@@ -95,12 +94,9 @@ def board_page(request: Request, page: PageDep) -> Response:
     }
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "board-rows":
         return render(request, "suggestions/_board_rows.html", context)
-    context.update(
-        units=admin_queries.handling_units(session, tenant.id),
-        deputies=page_queries.active_deputies(session, tenant.id),
-        series=page_queries.series_in_use(session, tenant.id),
-        categories=page_queries.categories_in_use(session, tenant.id),
-    )
+    options = queries.filter_options(session, tenant.id)
+    context.update(units=options.units, deputies=options.deputies, series=options.series,
+                   categories=options.categories)
     return render(request, "suggestions/board.html", context)
 
 
