@@ -768,7 +768,8 @@ def _replay(plan: _Plan, clock: _Clock) -> _Rows:
         "tenant_id": tid, "series": plan.series, "term": TERM, "session_no": session_no, "number": plan.number,
         "title": title, "content": content, "category": choice.topic.category, "state": State.DRAFT.value,
         "lead_deputy_id": choice.deputy.id, "org_unit_id": county.root_id, "created_by": choice.deputy.user_id,
-        "client_token": None, "is_key": False, "supervisor_user_id": None, "broad": False, "round": 1,
+        "client_token": None, "is_key": False, "supervisor_user_id": None, "lead_unit_id": None, "broad": False,
+        "round": 1,
         "assigned_at": None, "deadline": None, "reply_class": None, "evaluation": None, "submitted_at": None,
         "replied_at": None, "closed_at": None, "created_at": times[0], "updated_at": times[0], "version": 1,
         "joint_station_id": None,
@@ -802,6 +803,7 @@ def _replay(plan: _Plan, clock: _Clock) -> _Rows:
                     old["active"] = False
                 months = county.hard_months if params["broad"] else county.months
                 s["broad"], s["deadline"] = params["broad"], add_months(at.astimezone(CST).date(), months)
+                s["lead_unit_id"] = params["lead"]
                 s["assigned_at"] = s["assigned_at"] or at
                 active = [{"tenant_id": tid, "handling_unit_id": u, "lead": u == params["lead"], "round": s["round"],
                            "assigned_at": at, "active": True} for u in [params["lead"], *params["co"]]]

@@ -23,6 +23,8 @@ class Suggestion(JointStationShared, Base):
         Index("ix_suggestions_tenant_deputy_state", "tenant_id", "lead_deputy_id", "state", "deadline"),
         Index("ix_suggestions_tenant_series", "tenant_id", "series", postgresql_include=["joint_station_id"]),
         Index("ix_suggestions_tenant_category", "tenant_id", "category", postgresql_include=["joint_station_id"]),
+        # The figures group by lead unit, the board filters and shows it (migration 0007).
+        Index("ix_suggestions_tenant_lead_unit", "tenant_id", "lead_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +43,9 @@ class Suggestion(JointStationShared, Base):
     client_token: Mapped[str | None] = mapped_column(String(64))  # one suggestion per form, however often posted
     is_key: Mapped[bool] = mapped_column(default=False)  # 重点建议
     supervisor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The active lead unit (主办单位), kept by assign(): its assignment row says the same; the figures and
+    # lists read it here instead of joining the assignments (one row per unit and round).
+    lead_unit_id: Mapped[int | None] = mapped_column(Id, ForeignKey("handling_units.id"))
     broad: Mapped[bool] = mapped_column(default=False)  # 涉及面广、处理难度大: the longer deadline
     round: Mapped[int] = mapped_column(Integer, default=1)  # 1, then +1 for each re-handling
     assigned_at: Mapped[dt.datetime | None]

@@ -93,7 +93,6 @@ def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date 
     today = today or dt.date.today()
     near = int(get_setting(session, tenant_id, "near_due_days"))
     colour = colour_expression(today, near).label("colour")
-    lead = aliased(Assignment)
     unit = aliased(HandlingUnit)
     conditions: list[Any] = [Suggestion.tenant_id == tenant_id, Suggestion.state != "draft"]
     if wanted.state:
@@ -115,9 +114,7 @@ def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date 
             Assignment.handling_unit_id == wanted.unit_id, Assignment.active.is_(True)).exists())
     base = (select(Suggestion, Deputy.name, unit.name, colour)
             .join(Deputy, Deputy.id == Suggestion.lead_deputy_id)
-            .outerjoin(lead, and_(lead.suggestion_id == Suggestion.id, lead.lead.is_(True), lead.active.is_(True),
-                                  lead.tenant_id == tenant_id))
-            .outerjoin(unit, unit.id == lead.handling_unit_id)
+            .outerjoin(unit, and_(unit.id == Suggestion.lead_unit_id, unit.tenant_id == tenant_id))
             .where(*conditions))
     if wanted.colour:
         base = base.where(colour_expression(today, near) == wanted.colour)
@@ -204,10 +201,10 @@ class UnitFigures:
 def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None) -> list[UnitFigures]:
     """Per handling unit, as lead unit: assigned, answered (on time), overdue, A/B/C, satisfaction, re-handled.
 
-    Three grouped statements; the ranking orders by on-time rate, then satisfaction.
+    Two grouped statements (the suggestions by their lead unit, the first-round replies by unit and
+    class); the ranking orders by on-time rate, then satisfaction.
     """
     today = today or dt.date.today()
-    lead = and_(Assignment.tenant_id == tenant_id, Assignment.lead.is_(True), Assignment.active.is_(True))
     stats = session.execute(
         select(HandlingUnit.id, HandlingUnit.name, func.count(Suggestion.id),
                func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
@@ -215,8 +212,7 @@ def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None)
                func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
                func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
                func.sum(case((Suggestion.round > 1, 1), else_=0)))
-        .join(Assignment, and_(Assignment.handling_unit_id == HandlingUnit.id, lead))
-        .join(Suggestion, Suggestion.id == Assignment.suggestion_id)
+        .join(Suggestion, and_(Suggestion.lead_unit_id == HandlingUnit.id, Suggestion.tenant_id == tenant_id))
         .where(HandlingUnit.tenant_id == tenant_id)
         .group_by(HandlingUnit.id, HandlingUnit.name)).all()
     out = {uid: UnitFigures(uid, name, int(n or 0), int(ans or 0), 0, int(over or 0), {}, int(ev or 0),

@@ -346,7 +346,7 @@ def assign(session: Session, actor: Principal, tenant: Tenant, suggestion_id: in
                            lead=True, round=suggestion.round))
     session.add_all(Assignment(tenant_id=tenant.id, suggestion_id=suggestion.id, handling_unit_id=i, lead=False,
                                round=suggestion.round) for i in co_ids)
-    suggestion.broad, suggestion.deadline = broad, due
+    suggestion.broad, suggestion.deadline, suggestion.lead_unit_id = broad, due, lead_unit_id
     suggestion.assigned_at = suggestion.assigned_at or utcnow()
     return _done(session, actor, suggestion, step, before, {
         "lead_unit_id": lead_unit_id, "co_unit_ids": co_ids, "deadline": due.isoformat()})

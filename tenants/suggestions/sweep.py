@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import jobs
@@ -23,7 +23,7 @@ from renda.platform.notify.service import notify
 from renda.platform.tenancy.models import Tenant, TenantSetting
 from renda.platform.tenancy.settings import REGISTRY
 from renda.tenants import settings as _settings  # noqa: F401 - registers near_due_days
-from renda.tenants.suggestions.models import Assignment, Suggestion
+from renda.tenants.suggestions.models import Suggestion
 from renda.tenants.suggestions.workflow import OPEN_STATES
 
 JOB = "suggestions.sweep_deadlines"
@@ -54,10 +54,9 @@ def sweep(session: Session, today: dt.date) -> SweepResult:
     horizon = today + dt.timedelta(days=max([*near.values(), int(REGISTRY["near_due_days"].default)]))
     due = session.execute(
         select(Suggestion.id, Suggestion.tenant_id, Suggestion.round, Suggestion.deadline, Suggestion.number,
-               Suggestion.title, Suggestion.supervisor_user_id, Assignment.handling_unit_id)
-        .join(Assignment, and_(Assignment.suggestion_id == Suggestion.id, Assignment.lead.is_(True),
-                               Assignment.active.is_(True)))
+               Suggestion.title, Suggestion.supervisor_user_id, Suggestion.lead_unit_id.label("handling_unit_id"))
         .where(Suggestion.state.in_(sorted(OPEN_STATES)), Suggestion.deadline.is_not(None),
+               Suggestion.lead_unit_id.is_not(None),
                Suggestion.deadline <= horizon)).all()
     if not due:
         return SweepResult()
