@@ -23,7 +23,7 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants import settings as _settings  # noqa: F401 - registers the settings read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import service
-from renda.tenants.suggestions.models import Assignment, Commitment, Cosigner, Reply, Suggestion
+from renda.tenants.suggestions.models import Assignment, Attachment, Commitment, Cosigner, Reply, Suggestion
 from renda.tenants.suggestions.queries import colour_expression
 from renda.tenants.suggestions.service import SUBJECT
 from renda.tenants.suggestions.workflow import FINAL_STATES, OPEN_STATES
@@ -254,6 +254,13 @@ def detail(session: Session, tenant: Tenant, suggestion: Suggestion, today: dt.d
     return Detail(s, lead, cosigners, [v for v in views if v.assignment.active],
                   [v for v in views if not v.assignment.active], replies, commitments, events, names,
                   list(units.values()), colour_of(s, today, near))
+
+
+def attachments(session: Session, tenant_id: int, suggestion_id: int) -> list[Attachment]:
+    """The suggestion's documents, oldest first, in one statement (the caller has checked who sees it)."""
+    return list(session.scalars(select(Attachment).where(Attachment.tenant_id == tenant_id,
+                                                         Attachment.suggestion_id == suggestion_id)
+                                .order_by(Attachment.created_at, Attachment.id)))
 
 
 def colour_of(suggestion: Suggestion, today: dt.date, near_due_days: int) -> Colour:

@@ -28,6 +28,7 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants.suggestions import service
 from renda.tenants.suggestions.models import Commitment, Reply, Suggestion
 from renda.web import i18n
+from renda.web.routes.suggestions import EVENT_LABELS, LOCAL_TIME, STATE_LABELS
 
 from web_support import linked_deputy, post_form
 
@@ -144,7 +145,8 @@ def test_a_suggestion_goes_from_draft_to_closed_through_the_pages_with_a_dissati
     number = state_of(db, sid).number
     page = deputy.get(url).text
     assert zh("Term %(term)s, session %(session)s, no. %(number)s", term=17, session=6, number=number) in page
-    assert 'data-state="submitted"' in page and 'id="step-' not in page  # nothing more for the deputy now
+    # nothing more for the deputy now but taking it back before the review
+    assert 'data-state="submitted"' in page and re.findall(r'id="step-(\w+)"', page) == ["withdraw"]
 
     admin = login(cast.username.tiandong_admin)
     queue = admin.get(world.base).text
@@ -188,6 +190,9 @@ def test_a_suggestion_goes_from_draft_to_closed_through_the_pages_with_a_dissati
 
     final = admin.get(url).text
     assert 'data-state="closed"' in final
+    closed_on = re.search(r'<dt>([^<]+)</dt><dd><time id="closed-on">([\d-]+)</time>', final)
+    assert closed_on and closed_on.group(1) == zh("Closed on") == "办结日期"
+    assert closed_on.group(2) == dt.datetime.now(LOCAL_TIME).date().isoformat()
     actions = re.findall(r'<li data-action="(\w+)"', final)
     assert actions == ["create", "cosign", "submit", "accept", "assign", "mark_key", "contact", "reply",
                        "evaluate_dissatisfied", "reply", "commitment_fulfilled", "evaluate_satisfied", "close"]
@@ -307,6 +312,159 @@ def test_a_unit_asks_to_be_reassigned_the_office_keeps_it_and_a_co_unit_gives_it
     assert re.findall(r'<li data-action="(\w+)"', timeline)[-3:] == ["request_reassign", "refuse_reassign",
                                                                       "co_opinion"]
     assert "该事项属于住建部门职责" in timeline and "同意主办单位意见" in timeline
+
+
+# --- revising and withdrawing -----------------------------------------------------------------------
+
+
+def test_the_lead_deputy_revises_a_draft_and_only_they_and_only_while_it_is_one(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = draft(deputy, world, f"待修改{world.tag}", cosigners=[str(world.cosigner)])
+    url = f"{world.base}/{sid}"
+    page = deputy.get(url).text
+    assert f'href="{url}/edit"' in page
+    form = deputy.get(f"{url}/edit")
+    assert form.status_code == 200 and f'value="待修改{world.tag}"' in form.text
+    assert "平马镇部分村屯道路狭窄" in form.text
+    assert 'id="cosigners"' in form.text  # shown, not changed here
+
+    empty = post(deputy, f"{url}/edit", {"title": "", "content": "新的内容", "category": "交通",
+                                         "version": version(deputy, url)})
+    assert empty.status_code == 422 and 'aria-invalid="true"' in empty.text and "新的内容" in empty.text
+    assert state_of(db, sid).title == f"待修改{world.tag}"
+
+    seen = version(deputy, url)
+    saved = post(deputy, f"{url}/edit", {"title": f"已修改{world.tag}", "content": "补充了具体路段", "category": "道路",
+                                         "version": seen})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?done=edit")
+    revised = state_of(db, sid)
+    assert (revised.title, revised.content, revised.category, revised.state) == (
+        f"已修改{world.tag}", "补充了具体路段", "道路", "draft")
+    assert re.findall(r'<li data-action="(\w+)"', deputy.get(url).text)[-1] == "edit"
+
+    stale = post(deputy, f"{url}/edit", {"title": "过期的修改", "content": "x", "version": seen})
+    assert stale.status_code == 409 and zh(STALE) in stale.text and 'id="conflict"' in stale.text
+    assert state_of(db, sid).title == f"已修改{world.tag}"
+
+    cosigner = login(world.cosigner_name)  # sees the draft, may not revise it
+    assert cosigner.get(url).status_code == 200 and f'href="{url}/edit"' not in cosigner.get(url).text
+    assert cosigner.get(f"{url}/edit").status_code == 403
+    assert post(cosigner, f"{url}/edit", {"title": "附议人改的", "content": "x",
+                                          "version": version(cosigner, url)}).status_code == 403
+    admin = login(cast.username.tiandong_admin)  # a draft is the deputy's own
+    assert admin.get(f"{url}/edit").status_code == 404
+    assert post(admin, f"{url}/edit", {"title": "办公室改的", "content": "x", "version": "1"}).status_code == 404
+    assert state_of(db, sid).title == f"已修改{world.tag}"
+
+    assert post(cosigner, f"{url}/cosign").status_code == 303
+    step(deputy, url, "submit")
+    assert f'href="{url}/edit"' not in deputy.get(url).text
+    late = deputy.get(f"{url}/edit")  # submitted meanwhile: the page as it is, and why
+    assert late.status_code == 409 and 'data-state="submitted"' in late.text
+    assert post(deputy, f"{url}/edit", {"title": "提交后修改", "content": "x",
+                                        "version": version(deputy, url)}).status_code == 409
+    assert state_of(db, sid).title == f"已修改{world.tag}"
+
+
+def test_the_lead_deputy_withdraws_a_submitted_suggestion_until_it_is_reviewed(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = submitted(deputy, world, f"撤回{world.tag}")
+    url = f"{world.base}/{sid}"
+    number = state_of(db, sid).number
+    page = deputy.get(url).text
+    assert '<details id="step-withdraw">' in page  # offered folded: opening it is the confirmation
+    stale = str(int(version(deputy, url)) - 1)
+    refused = post(deputy, f"{url}/withdraw", {"version": stale})
+    assert refused.status_code == 409 and zh(STALE) in refused.text and state_of(db, sid).state == "submitted"
+
+    admin = login(cast.username.tiandong_admin)
+    assert post(admin, f"{url}/withdraw", {"version": version(admin, url)}).status_code == 403
+    assert state_of(db, sid).state == "submitted"
+
+    step(deputy, url, "withdraw")
+    back = state_of(db, sid)
+    assert (back.state, back.number) == ("draft", number)
+    page = deputy.get(url).text
+    assert zh("The suggestion is withdrawn: it is a draft again and keeps its number.") in deputy.get(
+        f"{url}?done=withdraw").text
+    assert 'id="step-withdraw"' not in page and f'href="{url}/edit"' in page
+    assert admin.get(url).status_code == 404  # a draft again: the office no longer sees it
+
+    step(deputy, url, "submit")
+    assert state_of(db, sid).number == number  # its number stays its own
+    step(admin, url, "review", {"decision": "accept"})
+    assert 'id="step-withdraw"' not in deputy.get(url).text
+    step(deputy, url, "withdraw", expect=409)
+    assert state_of(db, sid).state == "accepted"
+
+
+# --- what the pages say -----------------------------------------------------------------------------
+
+
+def test_the_timeline_says_what_each_person_did_never_a_state() -> None:
+    chinese = i18n.translations("zh_CN")
+    states = {chinese.gettext(label) for label in STATE_LABELS.values()}
+    for action, label in EVENT_LABELS.items():
+        said = chinese.gettext(label)
+        assert said != label, f"{action}: untranslated"
+        assert said not in states and not said.startswith("已"), f"{action}: {said} reads as a state"
+
+
+def test_a_class_b_reply_without_its_date_is_refused_at_once_with_every_missing_field_marked(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = submitted(deputy, world, f"乙类答复{world.tag}")
+    url = f"{world.base}/{sid}"
+    admin = login(cast.username.tiandong_admin)
+    step(admin, url, "review", {"decision": "accept"})
+    step(admin, url, "assign", {"lead_unit_id": str(cast.unit.tiandong_transport)})
+    handler = login(cast.username.tiandong_handler)
+    reply = {"reply_class": "B", "content": "列入计划", "signed_by": "李局长"}
+
+    first = step(handler, url, "reply", {**reply, "commitment": "", "commitment_due": ""}, expect=422)
+    for field in ("commitment", "commitment_due"):
+        assert re.search(rf'name="{field}"[^>]*aria-invalid="true"', first.text), field
+    assert zh("Give the date by which it will be done.") in first.text and 'value="B" checked' in first.text
+    no_date = step(handler, url, "reply", {**reply, "commitment": "年底前完成", "commitment_due": ""}, expect=422)
+    assert re.search(r'name="commitment_due"[^>]*aria-invalid="true"', no_date.text)
+    assert not re.search(r'name="commitment"[^>]*aria-invalid="true"', no_date.text)
+    bad_date = step(handler, url, "reply", {**reply, "commitment": "年底前完成", "commitment_due": "年底"}, expect=422)
+    assert zh("Enter a date like 2027-06-30.") in bad_date.text
+    with db.session(Scope.system()) as s:
+        assert s.scalar(select(func.count()).select_from(Reply).where(Reply.suggestion_id == sid)) == 0
+    assert state_of(db, sid).state == "assigned"
+
+
+def test_the_handler_replying_again_sees_why_the_deputy_was_not_satisfied(
+        login: Any, cast: Any, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = submitted(deputy, world, f"不满意意见{world.tag}")
+    url = f"{world.base}/{sid}"
+    admin = login(cast.username.tiandong_admin)
+    step(admin, url, "review", {"decision": "accept"})
+    step(admin, url, "assign", {"lead_unit_id": str(cast.unit.tiandong_transport)})
+    handler = login(cast.username.tiandong_handler)
+    step(handler, url, "reply", {"reply_class": "A", "content": "已解决", "signed_by": "李局长"})
+    assert 'id="dissatisfaction"' not in handler.get(url).text
+    step(deputy, url, "evaluate", {"evaluation": "dissatisfied", "comment": f"路面仍未硬化{world.tag}"})
+
+    page = handler.get(url).text
+    reply_form = page[page.index('id="step-reply"'):page.index("</details>", page.index('id="step-reply"'))]
+    assert 'id="dissatisfaction"' in reply_form and f"路面仍未硬化{world.tag}" in reply_form
+    assert 'id="dissatisfaction"' not in deputy.get(url).text  # beside the reply form, for those who reply
+
+
+def test_the_suggestion_pages_take_their_styles_from_the_shared_stylesheet(
+        login: Any, cast: Any, world: SimpleNamespace, app_client: TestClient) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = draft(deputy, world, f"样式{world.tag}")
+    for path in ("", "/new", f"/{sid}", f"/{sid}/edit"):
+        page = deputy.get(f"{world.base}{path}")
+        assert page.status_code == 200 and "<style" not in page.text and "/static/renda.css" in page.text, path
+    sheet = app_client.get("/static/renda.css").text
+    assert all(rule in sheet for rule in (".chip.red", ".timeline", ".sg-list", ".import-row-create", ".files"))
 
 
 # --- the board --------------------------------------------------------------------------------------

@@ -1,32 +1,34 @@
-"""Deputy suggestions' pages: the entry page that shows each person their part, a new suggestion,
-and one suggestion's page with the forms for the steps the viewer may take now. The steps' POST
-endpoints are in suggestions_actions.py, the board and the figures in suggestions_board.py.
+"""Deputy suggestions' pages: the entry page that shows each person their part, and one suggestion's
+page with its documents and the forms for the steps the viewer may take now. The steps' POST
+endpoints are in suggestions_actions.py, the draft's own form (new, edit) in suggestions_drafts.py,
+documents in suggestions_attachments.py, the board and the figures in suggestions_board.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from renda.platform.access.policy import AccessDenied, Principal, Target, can
+from renda.platform.access.policy import Principal, Target, can
 from renda.platform.access.roles import Permission
-from renda.platform.errors import N_, Message, ValidationFailed
+from renda.platform.errors import N_, Conflict, Message, ValidationFailed
 from renda.platform.tenancy.settings import REGISTRY, get_setting
+from renda.platform.timeline import TimelineEvent
 from renda.tenants.suggestions import page_queries, service
-from renda.tenants.suggestions.models import Suggestion
+from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State, actions_from
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.i18n import gettext
 from renda.web.render import render, wants_fragment
+from renda.web.routes.suggestions_attachments import STEP_LABELS, download_url, size_label, upload_limits
 
 router = APIRouter()
 
@@ -56,15 +58,19 @@ CONTACT_LABELS = {"visit": N_("Visit"), "phone": N_("Phone call"), "meeting": N_
                   "letter": N_("Letter"), "online": N_("Online")}
 REVIEW_LABELS = {"accept": N_("Accept (立案)"), "return": N_("Return for revision"),
                  "reference": N_("Treat as a reference opinion")}
+# What each timeline entry says someone did: all verb phrases (提交建议, 交办, 答复), never a state.
 EVENT_LABELS = {
-    "create": N_("Drafted"), "edit": N_("Edited"), "cosign": N_("Co-signed"), "submit": N_("Submitted"),
-    "withdraw": N_("Withdrawn"), "accept": N_("Accepted"), "return": N_("Returned for revision"),
-    "to_reference": N_("Treated as a reference opinion"), "assign": N_("Assigned"),
-    "request_reassign": N_("Re-assignment requested"), "reassign": N_("Re-assigned"),
-    "refuse_reassign": N_("Re-assignment refused"), "contact": N_("Contact with the deputy"),
-    "co_opinion": N_("Co-unit's opinion"), "reply": N_("Replied"), "evaluate_satisfied": N_("Evaluated"),
-    "evaluate_dissatisfied": N_("Dissatisfied: to be handled again"), "close": N_("Closed"),
-    "mark_key": N_("Made a key suggestion"), "commitment_fulfilled": N_("Commitment fulfilled"),
+    "create": N_("Drafted the suggestion"), "edit": N_("Revised the draft"),
+    "cosign": N_("Co-signed the suggestion"), "submit": N_("Submitted the suggestion"),
+    "withdraw": N_("Withdrew the suggestion"), "accept": N_("Accepted it for handling"),
+    "return": N_("Returned it to the deputy for revision"), "to_reference": N_("Made it a reference opinion"),
+    "assign": N_("Assigned it to handling units"), "request_reassign": N_("Asked to be re-assigned"),
+    "reassign": N_("Re-assigned it"), "refuse_reassign": N_("Kept the assignment as it was"),
+    "contact": N_("Contacted the deputy"), "co_opinion": N_("Gave the co-unit's opinion"),
+    "reply": N_("Replied to the deputy"), "evaluate_satisfied": N_("Evaluated the reply"),
+    "evaluate_dissatisfied": N_("Found the reply unsatisfactory: to be handled again"),
+    "close": N_("Closed the suggestion"), "mark_key": N_("Made it a key suggestion"),
+    "commitment_fulfilled": N_("Reported the commitment fulfilled"), "attach": N_("Attached a document"),
 }
 DONE_LABELS = {
     "create": N_("The draft is saved. Invite your co-signers to confirm, then submit it."),
@@ -75,10 +81,13 @@ DONE_LABELS = {
     "co_opinion": N_("Your opinion is sent to the lead unit."), "reply": N_("The reply is recorded."),
     "evaluate": N_("Thank you: your evaluation is recorded."), "close": N_("The suggestion is closed."),
     "key": N_("It is now a key suggestion."), "fulfil": N_("The commitment is reported fulfilled."),
+    "edit": N_("The draft is saved."),
+    "withdraw": N_("The suggestion is withdrawn: it is a draft again and keeps its number."),
 }
 # The step a viewer most likely came for, opened first on the page (the others stay folded).
 FORM_ORDER = ("cosign", "submit", "review", "assign", "reassign_refuse", "reply", "co_opinion", "evaluate", "close",
               "contact", "reassign_request", "key")
+STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
 SERIES = re.compile(r"^t(\d+)-(?:s(\d+)|between)$")
 
 
@@ -103,11 +112,16 @@ def series_label(series: str) -> str:
     return gettext("Term %(term)s, between sessions", term=found.group(1))
 
 
-def local_time(value: dt.datetime | None) -> str:
+def local_time(value: dt.datetime | None, format: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+    return aware.astimezone(LOCAL_TIME).strftime(format)
+
+
+def local_date(value: dt.datetime | None) -> str:
+    """The day in China (办结日期): a suggestion closed at 01:00 Beijing time is not closed the day before."""
+    return local_time(value, "%Y-%m-%d")
 
 
 def reply_class_labels() -> dict[str, str]:
@@ -118,6 +132,7 @@ LABELS: dict[str, Any] = {
     "state_labels": STATE_LABELS, "colour_labels": COLOUR_LABELS, "evaluation_labels": EVALUATION_LABELS,
     "contact_labels": CONTACT_LABELS, "review_labels": REVIEW_LABELS, "event_labels": EVENT_LABELS,
     "number_label": number_label, "series_label": series_label, "local_time": local_time,
+    "local_date": local_date, "step_labels": STEP_LABELS, "size_label": size_label,
 }
 
 
@@ -191,58 +206,6 @@ def suggestions_home(request: Request, page: PageDep) -> Response:
     })
 
 
-# -- a new suggestion -------------------------------------------------------------------------------
-
-def _new_page(request: Request, page: SuggestionPage, values: dict[str, Any], errors: Any = None,
-              status_code: int = 200) -> Response:
-    if page.viewer.deputy is None:
-        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "the account is not linked to a deputy")
-    deputies = [d for d in page_queries.active_deputies(page.ctx.session, page.ctx.tenant.id, with_account=True)
-                if d[0] != page.viewer.deputy.id]
-    return render(request, "suggestions/new.html", {
-        "values": values, "errors": errors or {}, "deputies": deputies,
-        "categories": page_queries.categories_in_use(page.ctx.session, page.ctx.tenant.id),
-        "base": page.base, **LABELS,
-    }, status_code=status_code)
-
-
-@router.get("/t/{slug}/suggestions/new")
-def new_suggestion(request: Request, page: PageDep) -> Response:
-    term = str(page.viewer.deputy.term) if page.viewer.deputy else ""
-    return _new_page(request, page, {"term": term, "session_no": "", "cosigners": [],
-                                     "client_token": secrets.token_urlsafe(16)})
-
-
-F = Annotated[str, Form()]
-Many = Annotated[list[str] | None, Form()]
-
-
-@router.post("/t/{slug}/suggestions/new")
-def create_suggestion(request: Request, page: PageDep, title: F = "", content: F = "", category: F = "",
-                      term: F = "", session_no: F = "", cosigners: Many = None, client_token: F = "") -> Response:
-    ctx = page.ctx
-    picked = [c for c in cosigners or [] if c]
-    values = {"title": title, "content": content, "category": category, "term": term, "session_no": session_no,
-              "cosigners": picked, "client_token": client_token}
-    token = client_token.strip()[:64] or None
-    try:
-        suggestion = service.create_draft(
-            ctx.session, ctx.principal, ctx.tenant, title=title, content=content, category=category,
-            term=int_or(term, 0) or 0, session_no=None if session_no in ("", "between") else int_or(session_no, 0),
-            cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], client_token=token)
-        ctx.session.flush()
-    except ValidationFailed as exc:
-        return _new_page(request, page, values, exc.errors, status_code=422)
-    except IntegrityError:  # the same form posted twice at once: the other request made the draft
-        ctx.session.rollback()
-        found = ctx.session.scalars(select(Suggestion.id).where(Suggestion.tenant_id == ctx.tenant.id,
-                                                                Suggestion.client_token == token)).first()
-        if token is None or found is None:
-            raise
-        return RedirectResponse(f"{page.base}/{found}", status_code=303)
-    return after_step(request, page, suggestion.id, "create")
-
-
 # -- one suggestion ---------------------------------------------------------------------------------
 
 def available_forms(actor: Principal, page: SuggestionPage, found: page_queries.Detail) -> set[str]:
@@ -258,7 +221,9 @@ def available_forms(actor: Principal, page: SuggestionPage, found: page_queries.
     mine = [a for a in found.assignments
             if can(actor, Permission.SUGGESTION_REPLY, Target(ctx.tenant.id, a.unit.path))]
     wanted = {
+        "edit": Action.EDIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
         "submit": Action.SUBMIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
+        "withdraw": Action.WITHDRAW in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
         "cosign": s.state in (State.DRAFT, State.RETURNED) and viewer.deputy is not None and any(
             c.deputy_id == viewer.deputy.id and c.confirmed_at is None for c in found.cosigners),
         "review": bool(steps & {Action.ACCEPT, Action.RETURN, Action.TO_REFERENCE})
@@ -325,6 +290,43 @@ def event_lines(event: Any, found: page_queries.Detail) -> list[tuple[str, str]]
     return lines
 
 
+@dataclass
+class Entry:
+    """One line of the timeline: the event, what it says, and the documents that came with it."""
+
+    event: TimelineEvent
+    lines: list[tuple[str, str]]
+    files: list[Attachment] = field(default_factory=list)
+
+
+def timeline_entries(found: page_queries.Detail, files: list[Attachment]) -> list[Entry]:
+    """The events in order; a document attached with a step (its ``step``, by the same person, right
+    after it) is shown on that step's entry instead of as an entry of its own."""
+    by_id = {a.id: a for a in files}
+    entries: list[Entry] = []
+    for event in found.events:
+        data = event.data or {}
+        if event.action != "attach":
+            entries.append(Entry(event, event_lines(event, found)))
+            continue
+        attachment_id = data.get("attachment_id")
+        file = by_id.get(attachment_id) if isinstance(attachment_id, int) else None
+        last = entries[-1].event if entries else None
+        if file is not None and last is not None and data.get("step") and last.action == data["step"] \
+                and last.actor_user_id == event.actor_user_id:
+            entries[-1].files.append(file)
+        else:
+            entries.append(Entry(event, [], [file] if file is not None else []))
+    return entries
+
+
+def last_dissatisfaction(found: page_queries.Detail) -> TimelineEvent | None:
+    """While it is handled again, the deputy's 不满意 that sent it back: the unit replies to that."""
+    if found.suggestion.state != State.REHANDLING:
+        return None
+    return next((e for e in reversed(found.events) if e.action == Action.EVALUATE_DISSATISFIED), None)
+
+
 def detail_page(request: Request, page: SuggestionPage, suggestion_id: int, *, form: str | None = None,
                 values: dict[str, Any] | None = None, errors: Any = None, conflict: Message | None = None,
                 done: str | None = None, status_code: int = 200) -> Response:
@@ -340,12 +342,18 @@ def detail_page(request: Request, page: SuggestionPage, suggestion_id: int, *, f
         choices["leaders"] = page_queries.leaders(ctx.session, ctx.tenant.id)
     if "reply" in forms:
         choices["reply_classes"] = list(get_setting(ctx.session, ctx.tenant.id, "reply_classes"))
+        choices["limits"] = upload_limits(request.app.state.settings)
+    files = page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)
+    entries = timeline_entries(found, files)
     return render(request, "suggestions/detail.html", {
         "s": suggestion, "d": found, "forms": forms, "fulfil": fulfillable(ctx.principal, page, found),
         "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict,
         "open_form": form or next((name for name in FORM_ORDER if name in forms), None),
         "done": DONE_LABELS.get(done or ""), "choices": choices, "reply_class_labels": reply_class_labels(),
-        "events": [(e, event_lines(e, found)) for e in found.events], "base": page.base, **LABELS,
+        "entries": entries, "files": files, "dissatisfaction": last_dissatisfaction(found),
+        # Replies and their timeline entries come in the same order: each reply's documents.
+        "reply_files": [e.files for e in entries if e.event.action == Action.REPLY],
+        "file_url": lambda a: download_url(ctx.tenant.slug, a), "base": page.base, **LABELS,
     }, status_code=status_code)
 
 
@@ -357,6 +365,28 @@ def after_step(request: Request, page: SuggestionPage, suggestion_id: int, done:
         response.headers["HX-Push-Url"] = url
         return response
     return RedirectResponse(f"{url}?done={done}", status_code=303)
+
+
+def take_step(request: Request, page: SuggestionPage, suggestion_id: int, form: str, values: dict[str, Any],
+              call: Callable[[], Any], invalid: Callable[[ValidationFailed], Response] | None = None) -> Response:
+    """Run one service action and answer as the pages do: refused input re-renders its form with the
+    errors (422; ``invalid`` for a form that is not on the suggestion's page); a stale version or a
+    step no longer possible re-renders the page with the reason (409)."""
+    try:
+        call()
+        page.ctx.session.flush()
+    except ValidationFailed as exc:
+        if invalid is not None:
+            return invalid(exc)
+        return detail_page(request, page, suggestion_id, form=form, values=values, errors=exc.errors,
+                           status_code=422)
+    except StaleDataError:  # a concurrent step won the race at the flush: nothing of this one is kept
+        raise Conflict(Message(STALE)) from None
+    except Conflict as exc:
+        if not page.ctx.session.is_active:
+            raise
+        return detail_page(request, page, suggestion_id, conflict=exc.message, status_code=409)
+    return after_step(request, page, suggestion_id, form)
 
 
 @router.get("/t/{slug}/suggestions/{suggestion_id:int}")

@@ -1,53 +1,41 @@
 """The steps of a suggestion as form posts: parse the form, call the one service action, then show
 the suggestion again. Refused input re-renders its form with the errors (422); a stale version or a
 step no longer possible re-renders the page with the reason (409).
+
+The draft's own form (suggestions_drafts.py) and the documents' download (suggestions_attachments.py)
+have routers of their own, registered here with this one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlalchemy.orm.exc import StaleDataError
 
-from renda.platform.errors import N_, Conflict, Message, ValidationFailed
+from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
+from renda.tenants.suggestions.models import Suggestion
+from renda.web.routes import suggestions_attachments, suggestions_drafts
 from renda.web.routes.suggestions import (
     PageDep,
-    SuggestionPage,
     after_step,
     date_or_none,
     detail_page,
     int_or,
+    take_step,
     version_of,
 )
+from renda.web.routes.suggestions_attachments import Files, read_uploads, with_files
 
 router = APIRouter()
+router.include_router(suggestions_drafts.router)
+router.include_router(suggestions_attachments.router)
 
 F = Annotated[str, Form()]
 Many = Annotated[list[str] | None, Form()]
-STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
 PATH = "/t/{slug}/suggestions/{suggestion_id:int}"
-
-
-def take_step(request: Request, page: SuggestionPage, suggestion_id: int, form: str, values: dict[str, Any],
-              call: Callable[[], Any]) -> Response:
-    """Run one service action and answer as the pages do (see the module's docstring)."""
-    try:
-        call()
-        page.ctx.session.flush()
-    except ValidationFailed as exc:
-        return detail_page(request, page, suggestion_id, form=form, values=values, errors=exc.errors,
-                           status_code=422)
-    except StaleDataError:  # a concurrent step won the race at the flush: nothing of this one is kept
-        raise Conflict(Message(STALE)) from None
-    except Conflict as exc:
-        if not page.ctx.session.is_active:
-            raise
-        return detail_page(request, page, suggestion_id, conflict=exc.message, status_code=409)
-    return after_step(request, page, suggestion_id, form)
+NO_DUE_DATE = N_("Give the date by which it will be done.")
 
 
 def _ids(values: list[str] | None) -> list[int]:
@@ -58,6 +46,13 @@ def _ids(values: list[str] | None) -> list[int]:
 def submit(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "submit", {}, lambda: service.submit(
+        c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
+
+
+@router.post(PATH + "/withdraw")
+def withdraw(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "withdraw", {}, lambda: service.withdraw(
         c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
 
 
@@ -126,15 +121,38 @@ def co_opinion(request: Request, page: PageDep, suggestion_id: int, opinion: F =
 
 @router.post(PATH + "/reply")
 def reply(request: Request, page: PageDep, suggestion_id: int, reply_class: F = "", content: F = "",
-          signed_by: F = "", commitment: F = "", commitment_due: F = "", version: F = "") -> Response:
-    c = page.ctx
+          signed_by: F = "", commitment: F = "", commitment_due: F = "", version: F = "",
+          attachments: Files = None) -> Response:
+    """答复, with the reply document if one is attached: both are kept, or neither."""
+    c, settings = page.ctx, request.app.state.settings
+    b_class = reply_class == "B"
     values = {"reply_class": reply_class, "content": content, "signed_by": signed_by, "commitment": commitment,
-              "commitment_due": commitment_due}
-    return take_step(request, page, suggestion_id, "reply", values, lambda: service.reply(
-        c.session, c.principal, c.tenant, suggestion_id, reply_class=reply_class, content=content,
-        signed_by=signed_by, commitment=commitment if reply_class == "B" else "",
-        commitment_due=date_or_none(commitment_due, "commitment_due") if reply_class == "B" else None,
-        version=version_of(version)))
+              "commitment_due": commitment_due, "files_sent": any(f.filename for f in attachments or [])}
+
+    def answer() -> None:
+        # The service holds the rule; the date is looked at here too only so that a refused class B
+        # reply says everything wanting at once (the service checks the commitment's text first).
+        wanting: dict[str, Message] = {}
+        due = None
+        if b_class:
+            try:
+                due = date_or_none(commitment_due, "commitment_due")
+            except ValidationFailed as exc:
+                wanting.update(exc.errors)
+            if due is None and not wanting:
+                wanting["commitment_due"] = Message(NO_DUE_DATE)
+
+        def take() -> Suggestion:
+            return service.reply(c.session, c.principal, c.tenant, suggestion_id, reply_class=reply_class,
+                                 content=content, signed_by=signed_by, commitment=commitment if b_class else "",
+                                 commitment_due=due, version=version_of(version))
+
+        try:
+            with_files(c, settings, read_uploads(settings, attachments), "reply", take, lambda s: s.id)
+        except ValidationFailed as exc:
+            raise ValidationFailed({**exc.errors, **wanting}) from None
+
+    return take_step(request, page, suggestion_id, "reply", values, answer)
 
 
 @router.post(PATH + "/evaluate")

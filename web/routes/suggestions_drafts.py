@@ -1,0 +1,152 @@
+"""The deputy's own form: a new suggestion (a draft, with its material attached) and the revision of a
+draft or of a suggestion returned for revision (退回修改), version-checked like every step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from renda.platform.access.policy import AccessDenied
+from renda.platform.access.roles import Permission
+from renda.platform.errors import Message, ValidationFailed
+from renda.tenants.suggestions import page_queries, service, workflow
+from renda.tenants.suggestions.models import Suggestion
+from renda.tenants.suggestions.workflow import Action, State
+from renda.web.render import render
+from renda.web.routes.suggestions import (
+    LABELS,
+    PageDep,
+    SuggestionPage,
+    after_step,
+    detail_page,
+    int_or,
+    take_step,
+    today,
+    version_of,
+)
+from renda.web.routes.suggestions_attachments import Files, download_url, read_uploads, upload_limits, with_files
+
+router = APIRouter()
+
+F = Annotated[str, Form()]
+Many = Annotated[list[str] | None, Form()]
+
+
+def _limits(request: Request) -> dict[str, Any]:
+    return upload_limits(request.app.state.settings)
+
+
+def _files_sent(files: Files) -> bool:
+    return any(f.filename for f in files or [])
+
+
+# -- a new suggestion -------------------------------------------------------------------------------
+
+def _new_page(request: Request, page: SuggestionPage, values: dict[str, Any], errors: Any = None,
+              status_code: int = 200) -> Response:
+    if page.viewer.deputy is None:
+        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "the account is not linked to a deputy")
+    deputies = [d for d in page_queries.active_deputies(page.ctx.session, page.ctx.tenant.id, with_account=True)
+                if d[0] != page.viewer.deputy.id]
+    return render(request, "suggestions/new.html", {
+        "values": values, "errors": errors or {}, "deputies": deputies, "limits": _limits(request),
+        "categories": page_queries.categories_in_use(page.ctx.session, page.ctx.tenant.id),
+        "base": page.base, **LABELS,
+    }, status_code=status_code)
+
+
+@router.get("/t/{slug}/suggestions/new")
+def new_suggestion(request: Request, page: PageDep) -> Response:
+    term = str(page.viewer.deputy.term) if page.viewer.deputy else ""
+    return _new_page(request, page, {"term": term, "session_no": "", "cosigners": [],
+                                     "client_token": secrets.token_urlsafe(16)})
+
+
+def _draft_of_form(page: SuggestionPage, token: str | None) -> int | None:
+    """The draft an earlier post of the same form made (its client_token), if any."""
+    if token is None:
+        return None
+    ctx = page.ctx
+    return ctx.session.scalars(select(Suggestion.id).where(Suggestion.tenant_id == ctx.tenant.id,
+                                                           Suggestion.client_token == token)).first()
+
+
+@router.post("/t/{slug}/suggestions/new")
+def create_suggestion(request: Request, page: PageDep, title: F = "", content: F = "", category: F = "",
+                      term: F = "", session_no: F = "", cosigners: Many = None, client_token: F = "",
+                      attachments: Files = None) -> Response:
+    """The draft and its files together; the same form posted twice gives one draft with its files once."""
+    ctx, settings = page.ctx, request.app.state.settings
+    picked = [c for c in cosigners or [] if c]
+    values = {"title": title, "content": content, "category": category, "term": term, "session_no": session_no,
+              "cosigners": picked, "client_token": client_token, "files_sent": _files_sent(attachments)}
+    token = client_token.strip()[:64] or None
+    earlier = _draft_of_form(page, token)
+    if earlier is not None:  # a double click, or the browser sending the form again: nothing new
+        return after_step(request, page, earlier, "create")
+    try:
+        suggestion = with_files(ctx, settings, read_uploads(settings, attachments), "create", lambda: (
+            service.create_draft(
+                ctx.session, ctx.principal, ctx.tenant, title=title, content=content, category=category,
+                term=int_or(term, 0) or 0, session_no=None if session_no in ("", "between") else int_or(session_no, 0),
+                cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], client_token=token)),
+            lambda s: s.id)
+    except ValidationFailed as exc:
+        return _new_page(request, page, values, exc.errors, status_code=422)
+    except IntegrityError:  # the same form posted twice at once: the other request made the draft
+        found = _draft_of_form(page, token)  # the savepoint is undone; the request's transaction goes on
+        if found is None:
+            raise
+        return after_step(request, page, found, "create")
+    return after_step(request, page, suggestion.id, "create")
+
+
+# -- revising a draft -------------------------------------------------------------------------------
+
+def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, values: dict[str, Any] | None = None,
+               errors: Any = None, status_code: int = 200) -> Response:
+    """The draft's form, for its lead deputy while the workflow lets them revise it."""
+    ctx = page.ctx
+    suggestion = service.access_suggestion(ctx.session, ctx.principal, ctx.tenant, suggestion_id)
+    if page.viewer.deputy is None or page.viewer.deputy.id != suggestion.lead_deputy_id \
+            or Permission.SUGGESTION_SUBMIT not in ctx.principal.permissions_in(ctx.tenant.id):
+        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "only the lead deputy revises a draft")
+    try:
+        workflow.step(State(suggestion.state), Action.EDIT)
+    except workflow.StepRefused as exc:  # submitted since: the page as it is now, and why
+        return detail_page(request, page, suggestion_id, conflict=Message(exc.msgid), status_code=409)
+    found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())
+    files = page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)
+    shown = values or {"title": suggestion.title, "content": suggestion.content, "category": suggestion.category}
+    return render(request, "suggestions/edit.html", {
+        "s": suggestion, "d": found, "values": shown, "errors": errors or {}, "files": files,
+        "version": values.get("version") if values else suggestion.version, "limits": _limits(request),
+        "categories": page_queries.categories_in_use(ctx.session, ctx.tenant.id),
+        "file_url": lambda a: download_url(ctx.tenant.slug, a), "base": page.base, **LABELS,
+    }, status_code=status_code)
+
+
+@router.get("/t/{slug}/suggestions/{suggestion_id:int}/edit")
+def edit_draft(request: Request, page: PageDep, suggestion_id: int) -> Response:
+    return _edit_page(request, page, suggestion_id)
+
+
+@router.post("/t/{slug}/suggestions/{suggestion_id:int}/edit")
+def save_draft(request: Request, page: PageDep, suggestion_id: int, title: F = "", content: F = "",
+               category: F = "", version: F = "", attachments: Files = None) -> Response:
+    """A stale version is the 409 of every step (the page as it is now); refused input keeps the form."""
+    ctx, settings = page.ctx, request.app.state.settings
+    values = {"title": title, "content": content, "category": category, "version": version,
+              "files_sent": _files_sent(attachments)}
+    return take_step(
+        request, page, suggestion_id, "edit", values,
+        lambda: with_files(ctx, settings, read_uploads(settings, attachments), "edit", lambda: service.edit_draft(
+            ctx.session, ctx.principal, ctx.tenant, suggestion_id, title=title, content=content, category=category,
+            version=version_of(version)), lambda s: s.id),
+        invalid=lambda exc: _edit_page(request, page, suggestion_id, values, exc.errors, status_code=422))
