@@ -1,9 +1,11 @@
 """One deputy suggestion from the draft to 办结 in a real browser, by the four people who take it there.
 
-The deputy 覃永福 drafts and submits it, the county congress office (陆海燕) accepts and assigns it to
-田东县教育局, the leader 黄振华 makes it a key suggestion under their own supervision, the bureau's
-handler (梁文斌) records a contact and replies (class B with a commitment), the deputy is dissatisfied,
-the bureau replies again (class A), the deputy is satisfied and the office closes it. Each person has a
+The deputy 覃永福 drafts it with a survey report (PDF) attached and submits it, the county congress
+office (陆海燕) accepts and assigns it to 田东县教育局, the leader 黄振华 makes it a key suggestion under
+their own supervision, the bureau's handler (梁文斌) records a contact and replies (class B with a
+commitment and the signed reply document; a first try without the commitment's date is refused), the
+deputy downloads the reply document and is dissatisfied, the bureau replies again (class A, with the
+deputy's dissatisfaction shown beside the form), the deputy is satisfied and the office closes it. Each person has a
 browser context of their own (their own cookies), and every step is taken through the pages' forms.
 
 Assertions are on data (states, the number, units, names, dates, the timeline's steps), with Chinese
@@ -24,6 +26,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from renda.platform.deadlines import add_months
+from renda.web.routes.suggestions import LOCAL_TIME
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +41,8 @@ COMMITMENT = "2027年春季学期前在平马镇增开两条校车线路"
 REHANDLE_MONTHS = 1  # the tenant setting rehandle_deadline_months, left at its default in the demo
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 NUMBER = re.compile(r"第\s*(\d+)\s*号")
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+SURVEY, REPLY_DOC = "平马镇学生上下学情况调研.pdf", "教育局答复函.pdf"
 
 # The timeline of a suggestion that went through every step once, and the 不满意 round twice.
 EXPECTED_TIMELINE = [
@@ -125,6 +130,13 @@ def send(page: Page, form: Locator) -> None:
     expect(page.locator("main #done")).to_be_visible()
 
 
+def expect_whole(element: Locator) -> None:
+    """The element lies wholly inside the window, not cut off at its edge or scrolled out of sight."""
+    box = element.bounding_box()
+    width = element.page.viewport_size["width"] if element.page.viewport_size else 0
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{element} is cut off: {box}"
+
+
 def timeline(page: Page) -> Locator:
     return page.locator("#timeline ol.timeline > li")
 
@@ -165,9 +177,13 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     form.locator("textarea[name='content']").fill(CONTENT)
     form.locator("input[name='category']").fill("教育")
     form.locator("select[name='session_no']").select_option("1")
+    form.locator("input[name='attachments']").set_input_files(
+        {"name": SURVEY, "mimeType": "application/pdf", "buffer": PDF})
     form.locator("button[type='submit']").click()
     page.wait_for_url(re.compile(re.escape(BASE) + r"/\d+$"))
     expect_state(page, "draft", "草稿")
+    expect(page.locator("#attachments")).to_contain_text(SURVEY)
+    expect(last_event(page, "create").locator("a", has_text=SURVEY)).to_have_count(1)
     suggestion_id = int(shown(page).get_attribute("data-id") or 0)
     url = f"{BASE}/{suggestion_id}"
     expect(shown(page)).to_have_text(TITLE)
@@ -180,7 +196,9 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     number = page.locator("#number").inner_text().strip()
     assert NUMBER.search(number), f"no number after submitting: {number!r}"
     assert re.findall(r"\d+", number)[:2] == ["17", "1"], f"not term 17, session 1: {number!r}"
-    expect(page.locator("#steps")).to_have_count(0)  # nothing more for the deputy until the reply
+    # nothing more for the deputy until the reply but taking it back, folded until they ask for it
+    expect(page.locator("#steps details")).to_have_count(1)
+    expect(page.locator("#steps details#step-withdraw")).not_to_have_attribute("open", "")
 
     # 2. The congress office finds it in the review queue, accepts it (立案) and assigns it.
     page = office.page
@@ -242,10 +260,23 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     expect(commitment).to_be_visible()  # shown for class B only
     form.locator("textarea[name='content']").fill("我局已将增开校车线路列入2027年工作计划，正在与交通运输部门协调。")
     form.locator("input[name='signed_by']").fill("黄建军")
+    # First without the commitment: refused at once, each missing field marked under itself.
+    with page.expect_response(lambda r: r.request.method == "POST") as refused:
+        form.locator("button[type='submit']").click()
+    assert refused.value.status == 422
+    form = page.locator("#steps details#step-reply form")
+    for name in ("commitment", "commitment_due"):
+        expect(form.locator(f"label:has([name='{name}']) .field-error")).to_be_visible()
+    expect_state(page, "assigned", "办理")
+    commitment = form.locator("fieldset.commitment")
+    expect(form.locator("textarea[name='content']")).to_have_value(re.compile("列入2027年工作计划"))
     commitment.locator("textarea[name='commitment']").fill(COMMITMENT)
     commitment.locator("input[name='commitment_due']").fill(due)
+    form.locator("input[name='attachments']").set_input_files(
+        {"name": REPLY_DOC, "mimeType": "application/pdf", "buffer": PDF})
     send(page, form)
     expect_state(page, "replied", "答复")
+    expect(page.locator("#replies article[data-class='B'] a", has_text=REPLY_DOC)).to_have_count(1)
     expect(page.locator("#replies article[data-class='B']")).to_contain_text("黄建军")
     expect(page.locator("#commitments")).to_contain_text(COMMITMENT)
     expect(page.locator("#commitments")).to_contain_text(due)
@@ -255,6 +286,11 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     page = deputy.page
     open_from_list(page, "mine", suggestion_id, number)
     expect(page.locator("#replies article[data-class='B']")).to_be_visible()
+    with page.expect_download() as downloading:
+        page.locator("#replies article[data-class='B'] a", has_text=REPLY_DOC).click()
+    download = downloading.value
+    assert download.suggested_filename == REPLY_DOC
+    assert Path(download.path()).read_bytes() == PDF, "the reply document is not the one the bureau sent"
     form = step(page, "evaluate")
     form.locator("input[name='evaluation'][value='dissatisfied']").check()
     form.locator("textarea[name='comment']").fill("只列入计划，没有明确今年的过渡措施，请重新办理。")
@@ -276,6 +312,7 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     expect(page.locator("#deadline")).to_have_text(new_deadline)
     expect(last_event(page, "evaluate_dissatisfied")).to_contain_text("没有明确今年的过渡措施")
     form = step(page, "reply")
+    expect(form.locator("#dissatisfaction")).to_contain_text("没有明确今年的过渡措施")  # beside the form
     expect(form.locator("input[name='reply_class']:checked")).to_have_count(0)  # a fresh form
     form.locator("input[name='reply_class'][value='A']").check()
     expect(form.locator("fieldset.commitment")).to_be_hidden()
@@ -304,6 +341,8 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     page.goto(url)
     send(page, step(page, "close"))
     expect_state(page, "closed", "办结")
+    expect(page.locator("#closed-on")).to_have_text(dt.datetime.now(LOCAL_TIME).date().isoformat())
+    expect(page.locator(".facts")).to_contain_text("办结日期")
     expect(page.locator("#number")).to_have_text(number)
     expect(page.locator("#steps")).to_have_count(0)
     events = timeline(page)
@@ -327,6 +366,19 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     phone.page.screenshot(path=str(artifacts / f"suggestion-closed-{backend}.png"), full_page=True)
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    expect_whole(phone.page.locator(".mainnav a[aria-current='page']"))
+    expect(phone.page.locator("#attachments")).to_contain_text(SURVEY)
 
-    for person in (deputy, office, leader, handler, phone):
+    # The office's sections and the board's search on a phone: every section in sight, the hint whole.
+    office_phone = sign_in("tiandong.admin", viewport=PHONE, is_mobile=True, has_touch=True)
+    office_phone.page.goto(f"{BASE}/board")
+    for link in office_phone.page.locator(".mainnav a").all():
+        expect_whole(link)
+    search = office_phone.page.locator("#board-filters input[name='q']")
+    free, needed = search.evaluate("""i => { const s = getComputedStyle(i), c = document.createElement('canvas')
+        .getContext('2d'); c.font = s.font; return [i.clientWidth - parseFloat(s.paddingLeft)
+        - parseFloat(s.paddingRight), c.measureText(i.placeholder).width]; }""")
+    assert needed <= free, f"the search hint needs {needed:.0f}px and has {free:.0f}px"
+
+    for person in (deputy, office, leader, handler, phone, office_phone):
         assert not person.errors, f"script errors in {person.username}'s pages: {person.errors}"
