@@ -120,7 +120,9 @@ def load_data(urls: dict[str, str], n: int) -> dict[str, Any]:
     if have >= n:
         with engine(urls["superuser"]) as su, su.connect() as conn:
             made = conn.scalar(text("SELECT min(at) FROM audit_log WHERE action = 'suggestion.generate'"))
-        print(f"reusing {have:,} suggestions (generated {made:%Y-%m-%d})")
+        with engine(urls["superuser"], autocommit=True) as su, su.connect() as conn:
+            conn.execute(text("VACUUM (ANALYZE)"))  # a migration may have rewritten rows: as autovacuum would
+        print(f"reusing {have:,} suggestions (generated {made:%Y-%m-%d}; VACUUM ANALYZE done)")
         return {"reused": True, "suggestions": have}
     db = Database(url=urls["app"])
     started, shown = time.perf_counter(), [0.0]

@@ -23,8 +23,11 @@ class Suggestion(JointStationShared, Base):
         Index("ix_suggestions_tenant_deputy_state", "tenant_id", "lead_deputy_id", "state", "deadline"),
         Index("ix_suggestions_tenant_series", "tenant_id", "series", postgresql_include=["joint_station_id"]),
         Index("ix_suggestions_tenant_category", "tenant_id", "category", postgresql_include=["joint_station_id"]),
-        # The figures group by lead unit, the board filters and shows it (migration 0007).
-        Index("ix_suggestions_tenant_lead_unit", "tenant_id", "lead_unit_id"),
+        # The board's default order (by deadline; PostgreSQL sorts the ties on id incrementally), and the
+        # figures grouped by lead unit, covering what they count and what row-level security reads (0007).
+        Index("ix_suggestions_tenant_deadline", "tenant_id", "deadline"),
+        Index("ix_suggestions_tenant_lead_unit", "tenant_id", "lead_unit_id",
+              postgresql_include=["state", "deadline", "replied_at", "evaluation", "round", "joint_station_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

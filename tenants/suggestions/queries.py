@@ -122,7 +122,14 @@ def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date 
     page = max(1, wanted.page)
     rows = session.execute(base.order_by(*SORTS.get(wanted.sort, SORTS["deadline"]))
                            .limit(per_page).offset((page - 1) * per_page)).all()
-    counted = base.subquery()
+    # The counts need neither the deputy (unless searched by name) nor the unit: no joins for them.
+    inner = select(colour_expression(today, near).label("colour")).select_from(Suggestion)
+    if wanted.q:
+        inner = inner.join(Deputy, Deputy.id == Suggestion.lead_deputy_id)
+    inner = inner.where(*conditions)
+    if wanted.colour:
+        inner = inner.where(colour_expression(today, near) == wanted.colour)
+    counted = inner.subquery()
     by_colour = {str(c): int(n) for c, n in session.execute(
         select(counted.c.colour, func.count()).group_by(counted.c.colour)).all()}
     return Board(
@@ -205,16 +212,23 @@ def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None)
     class); the ranking orders by on-time rate, then satisfaction.
     """
     today = today or dt.date.today()
+    # Grouped on the suggestions alone (an index-only scan of their lead-unit index), then named.
+    per_unit = (
+        select(Suggestion.lead_unit_id.label("unit_id"), func.count().label("n"),
+               func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)).label("answered"),
+               func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0))
+               .label("overdue"),
+               func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)).label("evaluated"),
+               func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)).label("satisfied"),
+               func.sum(case((Suggestion.round > 1, 1), else_=0)).label("rehandled"))
+        .where(Suggestion.tenant_id == tenant_id, Suggestion.lead_unit_id.is_not(None))
+        .group_by(Suggestion.lead_unit_id)
+    ).subquery()
     stats = session.execute(
-        select(HandlingUnit.id, HandlingUnit.name, func.count(Suggestion.id),
-               func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
-               func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0)),
-               func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
-               func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
-               func.sum(case((Suggestion.round > 1, 1), else_=0)))
-        .join(Suggestion, and_(Suggestion.lead_unit_id == HandlingUnit.id, Suggestion.tenant_id == tenant_id))
-        .where(HandlingUnit.tenant_id == tenant_id)
-        .group_by(HandlingUnit.id, HandlingUnit.name)).all()
+        select(HandlingUnit.id, HandlingUnit.name, per_unit.c.n, per_unit.c.answered, per_unit.c.overdue,
+               per_unit.c.evaluated, per_unit.c.satisfied, per_unit.c.rehandled)
+        .join(per_unit, per_unit.c.unit_id == HandlingUnit.id)
+        .where(HandlingUnit.tenant_id == tenant_id)).all()
     out = {uid: UnitFigures(uid, name, int(n or 0), int(ans or 0), 0, int(over or 0), {}, int(ev or 0),
                             int(sat or 0), int(re or 0))
            for uid, name, n, ans, over, ev, sat, re in stats}
