@@ -7,10 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import redis.asyncio
-from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starsessions import SessionAutoloadMiddleware, SessionMiddleware
 from starsessions.stores.memory import InMemoryStore
 from starsessions.stores.redis import RedisStore
@@ -23,6 +21,7 @@ from renda.platform.db import Database
 from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
 from renda.web import errors, i18n
+from renda.web.csrf import CsrfMiddleware
 from renda.web.routes import (
     account,
     admin_org,
@@ -40,18 +39,6 @@ from renda.web.routes import (
 )
 
 STATIC = Path(__file__).parent / "static"
-
-
-class CsrfMiddleware:
-    """asgi-csrf (double-submit cookie, signed) as a Starlette middleware; htmx sends the token
-    in the x-csrftoken header set once on <body hx-headers>, plain forms in a hidden field."""
-
-    def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
-        self.app = asgi_csrf(app, signing_secret=secret, cookie_secure=secure, cookie_samesite="Lax",
-                             always_protect={"/login", "/logout"}, send_csrf_failed=errors.send_csrf_failed)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

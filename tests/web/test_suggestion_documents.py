@@ -333,10 +333,6 @@ def test_a_form_with_files_sent_by_htmx_carries_its_token_in_the_header(
     assert made(db, title) == [1]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "asgi-csrf 0.11 calls python-multipart 0.0.34's FormParser with FileClass=, which it no longer takes: a "
-    "multipart post without the x-csrftoken header (no JavaScript) fails with a 500 before the app; the fix "
-    "belongs in web/app.py's CsrfMiddleware"))
 def test_a_form_with_files_sent_without_javascript_is_held_to_its_csrftoken_field(
         sign_in_as: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
     deputy = sign_in_as(cast.username.tiandong_deputy)
