@@ -467,8 +467,14 @@ def reply(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int
         session.add(Commitment(tenant_id=tenant.id, suggestion_id=suggestion.id,
                                handling_unit_id=assignment.handling_unit_id, content=what, due_date=due))
     suggestion.reply_class, suggestion.replied_at = reply_class, utcnow()
-    return _done(session, actor, suggestion, step, before, {
+    done = _done(session, actor, suggestion, step, before, {
         "reply_class": reply_class, "on_time": on_time, "handling_unit_id": assignment.handling_unit_id})
+    if reply_class == "A":  # solved: an earlier round's promise is kept by this reply ("回头看" answered)
+        for open_one in session.scalars(select(Commitment).where(
+                Commitment.tenant_id == tenant.id, Commitment.suggestion_id == suggestion.id,
+                Commitment.fulfilled_at.is_(None)).order_by(Commitment.id)):
+            _fulfil(session, actor, tenant, open_one, content[:2000], by_reply_round=suggestion.round)
+    return done
 
 
 # -- the deputy's evaluation ------------------------------------------------------------------------
@@ -509,9 +515,18 @@ def fulfil_commitment(session: Session, actor: Principal, tenant: Tenant, commit
     require(actor, workflow.Permission.SUGGESTION_REPLY, Target(tenant.id, unit.path))
     if commitment.fulfilled_at is not None:
         return commitment
-    commitment.fulfilled_at, commitment.fulfilment_note = utcnow(), _text(note, "note", 2000)
+    return _fulfil(session, actor, tenant, commitment, _text(note, "note", 2000))
+
+
+def _fulfil(session: Session, actor: Principal, tenant: Tenant, commitment: Commitment, note: str, *,
+            by_reply_round: int | None = None) -> Commitment:
+    """Mark it kept, on the timeline and in the audit log; by a later class A reply, or reported as done."""
+    commitment.fulfilled_at, commitment.fulfilment_note = utcnow(), note
+    data: dict[str, Any] = {"commitment_id": commitment.id}
+    if by_reply_round is not None:
+        data["by_reply_round"] = by_reply_round
     timeline.record(session, tenant_id=tenant.id, subject_type=SUBJECT, subject_id=commitment.suggestion_id,
-                    actor_id=actor.user_id, action="commitment_fulfilled", data={"commitment_id": commitment.id})
+                    actor_id=actor.user_id, action="commitment_fulfilled", data=data)
     audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id, action="suggestion.commitment_fulfilled",
-                 obj=commitment, after={"note": commitment.fulfilment_note})
+                 obj=commitment, after={"note": note, **data})
     return commitment

@@ -121,11 +121,14 @@ def test_a_suggestion_goes_from_draft_to_closed_with_a_dissatisfied_round(world:
     set_scope(w.session, Scope.system())
     actions = [e.action for e in events(w.session, w.tiandong.id, "suggestion", s.id)]
     assert actions == ["create", "cosign", "submit", "accept", "assign", "contact", "reply",
-                       "evaluate_dissatisfied", "reply", "evaluate_satisfied", "close"]
+                       "evaluate_dissatisfied", "reply", "commitment_fulfilled", "evaluate_satisfied", "close"]
     replies = w.session.scalars(select(Reply).where(Reply.suggestion_id == s.id).order_by(Reply.id)).all()
     assert [(r.round, r.reply_class) for r in replies] == [(1, "B"), (2, "A")]
-    assert w.session.scalar(select(func.count()).select_from(Commitment)
-                            .where(Commitment.suggestion_id == s.id)) == 1
+    # The round-1 promise was kept by the class A reply of round 2: not left open after closing.
+    kept = w.session.scalars(select(Commitment).where(Commitment.suggestion_id == s.id)).one()
+    assert kept.fulfilled_at is not None and kept.fulfilment_note == "已提前完成"
+    fulfilled = [e for e in events(w.session, w.tiandong.id, "suggestion", s.id) if e.action == "commitment_fulfilled"]
+    assert fulfilled[0].data == {"commitment_id": kept.id, "by_reply_round": 2}
 
 
 def test_numbers_follow_each_other_and_a_double_post_makes_one_draft(world: World) -> None:

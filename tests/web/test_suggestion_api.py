@@ -93,7 +93,8 @@ def test_the_api_takes_a_suggestion_from_draft_to_closed(login: Any, cast: Any, 
     detail = admin.get(url).json()
     assert [e["action"] for e in detail["timeline"]] == [
         "create", "cosign", "submit", "accept", "assign", "reply", "evaluate_dissatisfied", "reply",
-        "evaluate_satisfied", "close"]
+        "commitment_fulfilled", "evaluate_satisfied", "close"]  # the class A reply kept round 1's promise
+    assert [c["fulfilled_at"] is not None for c in detail["commitments"]] == [True]
     assert [(r["round"], r["reply_class"]) for r in detail["replies"]] == [(1, "B"), (2, "A")]
     listed = admin.get(world.api, params={"q": f"接口建议{world.tag}", "state": "closed"}).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == sid
