@@ -18,8 +18,7 @@ from renda.platform import jobs
 from renda.platform.deadlines import Colour, colour
 from renda.platform.errors import N_
 from renda.platform.identity.models import Grant
-from renda.platform.notify.models import Notification
-from renda.platform.notify.service import notify
+from renda.platform.notify.service import Note, notify_many
 from renda.platform.tenancy.models import Tenant, TenantSetting
 from renda.platform.tenancy.settings import REGISTRY
 from renda.tenants import settings as _settings  # noqa: F401 - registers near_due_days
@@ -72,33 +71,25 @@ def sweep(session: Session, today: dt.date) -> SweepResult:
                                                            .where(Grant.role == "congress_admin")):
         if roots.get(tenant_id) == org_unit_id:
             staff[tenant_id].append(user_id)
-    sent = set(session.scalars(select(Notification.dedupe_key).where(
-        Notification.kind.in_(("suggestion.due_soon", "suggestion.overdue")))))
-
-    result = SweepResult()
+    notes: list[Note] = []
     for row in due:
         shade = colour(row.deadline, today, near[row.tenant_id])
         if shade not in (Colour.YELLOW, Colour.RED):
             continue
-        kind = "suggestion.overdue" if shade == Colour.RED else "suggestion.due_soon"
         recipients = set(handlers[row.handling_unit_id])
         if shade == Colour.RED:
             recipients |= set(staff[row.tenant_id]) | ({row.supervisor_user_id} - {None})
         key = f"suggestion:{row.id}:round:{row.round}:{shade.value}"
         params = {"number": row.number, "deadline": row.deadline.isoformat(), "title": row.title}
-        for user_id in sorted(u for u in recipients if u is not None):
-            user_key = f"{key}:user:{user_id}"
-            if user_key in sent:
-                continue
-            notify(session, row.tenant_id, user_id, kind,
-                   OVERDUE_TITLE if shade == Colour.RED else DUE_SOON_TITLE,
-                   OVERDUE_BODY if shade == Colour.RED else DUE_SOON_BODY,
-                   link=f"/t/{slugs[row.tenant_id]}/suggestions/{row.id}", dedupe_key=user_key, params=params)
-            if shade == Colour.RED:
-                result.escalated += 1
-            else:
-                result.reminded += 1
-    return result
+        notes += [Note(row.tenant_id, user_id, "suggestion.overdue" if shade == Colour.RED else "suggestion.due_soon",
+                       OVERDUE_TITLE if shade == Colour.RED else DUE_SOON_TITLE,
+                       OVERDUE_BODY if shade == Colour.RED else DUE_SOON_BODY,
+                       f"{key}:user:{user_id}", link=f"/t/{slugs[row.tenant_id]}/suggestions/{row.id}", params=params)
+                  for user_id in sorted(u for u in recipients if u is not None)]
+    # Those sent by an earlier sweep (or a worker that ran it at the same moment) are skipped by their keys.
+    new = notify_many(session, notes)
+    escalated = sum(n.kind == "suggestion.overdue" for n in new)
+    return SweepResult(reminded=len(new) - escalated, escalated=escalated)
 
 
 @jobs.job(JOB, cron="*/15 * * * *")

@@ -17,7 +17,15 @@ from renda.platform.errors import N_, NotFound
 from renda.platform.identity.models import User
 from renda.platform.notify import queries
 from renda.platform.notify.models import Notification, OutboxMessage
-from renda.platform.notify.service import access_notification, mark_all_read, mark_read, notify
+from renda.platform.notify.service import (
+    BATCH,
+    Note,
+    access_notification,
+    mark_all_read,
+    mark_read,
+    notify,
+    notify_many,
+)
 
 OVERDUE = N_("Suggestion %(number)s is overdue")
 OVERDUE_BODY = N_("It was due on %(date)s.")
@@ -59,6 +67,32 @@ def test_the_same_key_for_two_people_is_two_reminders(open_session: Any, cast: A
         notify(session, cast.tenant.tiandong, user, "suggestion.overdue", OVERDUE, "", None, "suggestion:8:overdue",
                params={"number": "8"})
     assert counts(session, cast.tenant.tiandong, "suggestion:8:overdue") == (2, 2)
+
+
+def test_a_batch_writes_what_notify_would_once_and_skips_the_keys_sent_before(open_session: Any, cast: Any) -> None:
+    """notify_many: more rows than one INSERT takes, a key notify() sent before, and the batch again."""
+    session = open_session(Scope.system())
+    tag = secrets.token_hex(3)
+    before = notify(session, cast.tenant.tiandong, cast.user.tiandong_deputy, "suggestion.overdue", OVERDUE,
+                    OVERDUE_BODY, None, f"{tag}:0", params={"number": "0"})
+    notes = [Note(cast.tenant.tiandong, user, "suggestion.overdue", OVERDUE, OVERDUE_BODY, f"{tag}:{i}",
+                  link=f"/t/tiandong/suggestions/{i}", params={"number": str(i)})
+             for i in range(BATCH + 20) for user in (cast.user.tiandong_deputy, cast.user.tiandong_handler)]
+    new = notify_many(session, notes)
+    assert len(new) == len(notes) - 1 and notes[0] not in new  # the deputy's key 0 came from notify()
+    assert notify_many(session, notes) == []  # a second sweep adds nothing
+    session.commit()
+    assert notify_many(session, notes[:3]) == []  # nor in a later transaction
+
+    mine = session.scalars(select(Notification).where(Notification.dedupe_key.like(f"{tag}:%"))).all()
+    assert len(mine) == len(notes) and before.id in {n.id for n in mine}
+    rows = session.scalars(select(OutboxMessage).join(Notification, Notification.id == OutboxMessage.notification_id)
+                           .where(Notification.dedupe_key.like(f"{tag}:%"))).all()
+    assert len(rows) == len(notes) and len({r.idempotency_key for r in rows}) == len(notes)
+    one = next(r for r in rows if r.payload["params"] == {"number": "7"} and r.payload["user_id"] ==
+               cast.user.tiandong_handler)
+    assert (one.status, one.attempts, one.channel, one.payload["link"]) == ("pending", 0, "webhook",
+                                                                          "/t/tiandong/suggestions/7")
 
 
 def test_without_a_key_every_call_notifies(open_session: Any, cast: Any) -> None:
