@@ -196,20 +196,10 @@ def create_draft(session: Session, actor: Principal, tenant: Tenant, *, title: s
             raise ValidationFailed.one("session_no", N_("Choose the session, or 'between sessions'."))
         return term
 
-    def check_cosigners() -> list[int]:
-        ids = sorted(set(cosigner_ids) - {deputy.id})
-        found = dict(session.execute(select(Deputy.id, Deputy.user_id).where(
-            Deputy.tenant_id == tenant.id, Deputy.id.in_(ids), Deputy.active.is_(True))).all())
-        if set(found) != set(ids):
-            raise ValidationFailed.one("cosigners", N_("A co-signer is not a deputy of this congress."))
-        if any(user_id is None for user_id in found.values()):
-            # They could never confirm, and the suggestion could never be submitted.
-            raise ValidationFailed.one("cosigners", N_("A co-signer has no account to confirm with yet."))
-        return ids
-
     title, content, category, _, cosigners = check_all(
         lambda: _text(title, "title", 200), lambda: _text(content, "content", 20000),
-        lambda: (category or "").strip()[:40], check_term, check_cosigners)
+        lambda: (category or "").strip()[:40], check_term,
+        lambda: _check_cosigners(session, tenant, deputy.id, cosigner_ids))
     suggestion = Suggestion(tenant_id=tenant.id, series=series_of(term, session_no), term=term,
                             session_no=session_no, title=title, content=content, category=category,
                             state=State.DRAFT.value, lead_deputy_id=deputy.id,
@@ -225,15 +215,50 @@ def create_draft(session: Session, actor: Principal, tenant: Tenant, *, title: s
     return suggestion
 
 
+def _check_cosigners(session: Session, tenant: Tenant, lead_deputy_id: int, cosigner_ids: Sequence[int]
+                     ) -> list[int]:
+    ids = sorted(set(cosigner_ids) - {lead_deputy_id})
+    found = dict(session.execute(select(Deputy.id, Deputy.user_id).where(
+        Deputy.tenant_id == tenant.id, Deputy.id.in_(ids), Deputy.active.is_(True))).all())
+    if set(found) != set(ids):
+        raise ValidationFailed.one("cosigners", N_("A co-signer is not a deputy of this congress."))
+    if any(user_id is None for user_id in found.values()):
+        # They could never confirm, and the suggestion could never be submitted.
+        raise ValidationFailed.one("cosigners", N_("A co-signer has no account to confirm with yet."))
+    return ids
+
+
 def edit_draft(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, title: str,
-               content: str, category: str = "", version: int | None) -> Suggestion:
-    """The lead deputy revises a draft, or a suggestion returned for revision (退回修改)."""
+               content: str, category: str = "", cosigner_ids: Sequence[int] | None = None,
+               version: int | None) -> Suggestion:
+    """The lead deputy revises a draft, or a suggestion returned for revision (退回修改).
+
+    ``cosigner_ids`` (None: unchanged) replaces the co-signers; those kept keep their confirmation
+    unless the title or the text changed, which they confirm again (they endorsed the earlier words).
+    """
     suggestion = access_suggestion(session, actor, tenant, suggestion_id)
     step, _ = _take(session, actor, tenant, suggestion, Action.EDIT, version)
-    title, content = check_all(lambda: _text(title, "title", 200), lambda: _text(content, "content", 20000))
+    current = {c.deputy_id: c for c in session.scalars(select(Cosigner).where(
+        Cosigner.tenant_id == tenant.id, Cosigner.suggestion_id == suggestion.id))}
+    title, content, wanted = check_all(
+        lambda: _text(title, "title", 200), lambda: _text(content, "content", 20000),
+        lambda: sorted(current) if cosigner_ids is None else
+        _check_cosigners(session, tenant, suggestion.lead_deputy_id, cosigner_ids))
     before = _snapshot(suggestion)
+    reworded = (title, content) != (suggestion.title, suggestion.content)
     suggestion.title, suggestion.content, suggestion.category = title, content, (category or "").strip()[:40]
-    return _done(session, actor, suggestion, step, before)
+    data: dict[str, Any] = {}
+    for deputy_id, row in current.items():
+        if deputy_id not in wanted:
+            session.delete(row)
+        elif reworded and row.confirmed_at is not None:
+            row.confirmed_at = None
+            data["reconfirm"] = True
+    session.add_all(Cosigner(tenant_id=tenant.id, suggestion_id=suggestion.id, deputy_id=i)
+                    for i in wanted if i not in current)
+    if sorted(current) != wanted:
+        data["cosigners"] = wanted
+    return _done(session, actor, suggestion, step, before, data)
 
 
 def withdraw(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, version: int | None

@@ -25,8 +25,9 @@ from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.platform.timeline import TimelineEvent
+from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import service
-from renda.tenants.suggestions.models import Commitment, Reply, Suggestion
+from renda.tenants.suggestions.models import Commitment, Cosigner, Reply, Suggestion
 from renda.web import i18n
 from renda.web.routes.suggestions import EVENT_LABELS, LOCAL_TIME, STATE_LABELS
 
@@ -327,7 +328,7 @@ def test_the_lead_deputy_revises_a_draft_and_only_they_and_only_while_it_is_one(
     form = deputy.get(f"{url}/edit")
     assert form.status_code == 200 and f'value="待修改{world.tag}"' in form.text
     assert "平马镇部分村屯道路狭窄" in form.text
-    assert 'id="cosigners"' in form.text  # shown, not changed here
+    assert 'id="cosigners"' in form.text and f'<option value="{world.cosigner}" selected>' in form.text
 
     empty = post(deputy, f"{url}/edit", {"title": "", "content": "新的内容", "category": "交通",
                                          "version": version(deputy, url)})
@@ -336,7 +337,7 @@ def test_the_lead_deputy_revises_a_draft_and_only_they_and_only_while_it_is_one(
 
     seen = version(deputy, url)
     saved = post(deputy, f"{url}/edit", {"title": f"已修改{world.tag}", "content": "补充了具体路段", "category": "道路",
-                                         "version": seen})
+                                         "cosigners": [str(world.cosigner)], "version": seen})
     assert saved.status_code == 303 and saved.headers["location"].endswith("?done=edit")
     revised = state_of(db, sid)
     assert (revised.title, revised.content, revised.category, revised.state) == (
@@ -365,6 +366,53 @@ def test_the_lead_deputy_revises_a_draft_and_only_they_and_only_while_it_is_one(
     assert post(deputy, f"{url}/edit", {"title": "提交后修改", "content": "x",
                                         "version": version(deputy, url)}).status_code == 409
     assert state_of(db, sid).title == f"已修改{world.tag}"
+
+
+def test_revising_the_text_asks_the_co_signers_again_and_the_list_of_co_signers_can_change(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    sid = draft(deputy, world, f"附议变更{world.tag}", cosigners=[str(world.cosigner)])
+    url = f"{world.base}/{sid}"
+    cosigner = login(world.cosigner_name)
+    assert post(cosigner, f"{url}/cosign").status_code == 303
+
+    def cosigners_of() -> list[tuple[int, bool]]:
+        with db.session(Scope.system()) as s:
+            return [(c.deputy_id, c.confirmed_at is not None) for c in s.scalars(
+                select(Cosigner).where(Cosigner.suggestion_id == sid))]
+
+    assert cosigners_of() == [(world.cosigner, True)]
+    content = state_of(db, sid).content
+    same_words = {"title": f"附议变更{world.tag}", "content": content, "category": "道路",
+                  "cosigners": [str(world.cosigner)]}
+    assert post(deputy, f"{url}/edit", {**same_words, "version": version(deputy, url)}).status_code == 303
+    assert cosigners_of() == [(world.cosigner, True)]  # a new category alone: the endorsement stands
+
+    assert post(deputy, f"{url}/edit", {**same_words, "content": content + "补充：涉及那坡屯。",
+                                        "version": version(deputy, url)}).status_code == 303
+    assert cosigners_of() == [(world.cosigner, False)]  # they endorsed the earlier words
+    timeline = deputy.get(url).text
+    assert zh("The text changed: each co-signer confirms it again.") in timeline
+    refused = post(deputy, f"{url}/submit", {"version": version(deputy, url)})
+    assert refused.status_code in (409, 422) and state_of(db, sid).state == "draft"
+
+    with db.session(Scope.system()) as s:  # a deputy of another county
+        pingguo = s.get(Tenant, cast.tenant.pingguo)
+        assert pingguo is not None and pingguo.root_org_unit_id is not None
+        stranger = Deputy(tenant_id=pingguo.id, name="外县代表", level="county", term=17,
+                          org_unit_id=pingguo.root_org_unit_id, user_id=cast.user.pingguo_admin)
+        s.add(stranger)
+        s.flush()
+        stranger_id = stranger.id
+    other_county = {**same_words, "cosigners": [str(stranger_id)], "version": version(deputy, url)}
+    bad = post(deputy, f"{url}/edit", other_county)
+    assert bad.status_code == 422 and cosigners_of() == [(world.cosigner, False)]
+
+    dropped = post(deputy, f"{url}/edit", {k: v for k, v in same_words.items() if k != "cosigners"}
+                   | {"version": version(deputy, url)})  # none selected: a browser sends no field
+    assert dropped.status_code == 303 and cosigners_of() == []
+    step(deputy, url, "submit")
+    assert state_of(db, sid).state == "submitted"
 
 
 def test_the_lead_deputy_withdraws_a_submitted_suggestion_until_it_is_reviewed(

@@ -283,6 +283,8 @@ def event_lines(event: Any, found: page_queries.Detail) -> list[tuple[str, str]]
     if "commitment_id" in data:
         what = next((c.content for c, _ in found.commitments if c.id == data["commitment_id"]), "—")
         lines.append((gettext("Commitment"), what))
+    if data.get("reconfirm"):
+        lines.append((gettext("Co-signers"), gettext("The text changed: each co-signer confirms it again.")))
     if "by_reply_round" in data:
         kept_by = gettext("The class A reply of round %(round)s", round=data["by_reply_round"])
         lines.append((gettext("Kept by"), kept_by))

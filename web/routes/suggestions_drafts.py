@@ -123,8 +123,12 @@ def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, value
         return detail_page(request, page, suggestion_id, conflict=Message(exc.msgid), status_code=409)
     found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())
     files = page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)
-    shown = values or {"title": suggestion.title, "content": suggestion.content, "category": suggestion.category}
+    shown = values or {"title": suggestion.title, "content": suggestion.content, "category": suggestion.category,
+                       "cosigners": [str(c.deputy_id) for c in found.cosigners]}
+    deputies = [d for d in page_queries.active_deputies(ctx.session, ctx.tenant.id, with_account=True)
+                if d[0] != suggestion.lead_deputy_id]
     return render(request, "suggestions/edit.html", {
+        "deputies": deputies,
         "s": suggestion, "d": found, "values": shown, "errors": errors or {}, "files": files,
         "version": values.get("version") if values else suggestion.version, "limits": _limits(request),
         "categories": page_queries.categories_in_use(ctx.session, ctx.tenant.id),
@@ -139,14 +143,16 @@ def edit_draft(request: Request, page: PageDep, suggestion_id: int) -> Response:
 
 @router.post("/t/{slug}/suggestions/{suggestion_id:int}/edit")
 def save_draft(request: Request, page: PageDep, suggestion_id: int, title: F = "", content: F = "",
-               category: F = "", version: F = "", attachments: Files = None) -> Response:
+               category: F = "", version: F = "", cosigners: Many = None, attachments: Files = None) -> Response:
     """A stale version is the 409 of every step (the page as it is now); refused input keeps the form."""
     ctx, settings = page.ctx, request.app.state.settings
-    values = {"title": title, "content": content, "category": category, "version": version,
+    picked = [c for c in cosigners or [] if c]
+    values = {"title": title, "content": content, "category": category, "version": version, "cosigners": picked,
               "files_sent": _files_sent(attachments)}
     return take_step(
         request, page, suggestion_id, "edit", values,
         lambda: with_files(ctx, settings, read_uploads(settings, attachments), "edit", lambda: service.edit_draft(
             ctx.session, ctx.principal, ctx.tenant, suggestion_id, title=title, content=content, category=category,
-            version=version_of(version)), lambda s: s.id),
+            cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], version=version_of(version)),
+            lambda s: s.id),
         invalid=lambda exc: _edit_page(request, page, suggestion_id, values, exc.errors, status_code=422))
