@@ -3,7 +3,7 @@ the suggestion again. Refused input re-renders its form with the errors (422); a
 step no longer possible re-renders the page with the reason (409).
 
 The draft's own form (suggestions_drafts.py) and the documents' download (suggestions_attachments.py)
-have routers of their own, registered here with this one.
+have routers of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Suggestion
-from renda.web.routes import suggestions_attachments, suggestions_drafts
 from renda.web.routes.suggestions import (
     PageDep,
     after_step,
@@ -29,8 +28,6 @@ from renda.web.routes.suggestions import (
 from renda.web.routes.suggestions_attachments import Files, read_uploads, with_files
 
 router = APIRouter()
-router.include_router(suggestions_drafts.router)
-router.include_router(suggestions_attachments.router)
 
 F = Annotated[str, Form()]
 Many = Annotated[list[str] | None, Form()]
