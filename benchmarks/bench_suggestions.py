@@ -14,8 +14,8 @@ real app, signed in as the demo's county staff (tiandong.admin):
 - the deadline sweep over all open suggestions, twice: the first run sends the reminders, the second
   (the steady state, every 15 minutes) finds nothing new.
 
-Targets: each page's median under 100 ms with at most 10 statements, the same for every page size; the
-second sweep under 2 s. Prints a table, writes benchmarks/results.json, exits 1 when a target is missed.
+Targets: each page's median under 100 ms with at most 10 statements, the same for every page size; each
+sweep under 2 s. Prints a table, writes benchmarks/results.json, exits 1 when a target is missed.
 With ``--reuse`` an existing ``renda_bench`` keeps its data (migrated again; the sweep's earlier
 notifications are removed first, so the first sweep starts from the same point each time).
 """
@@ -318,8 +318,9 @@ def verdicts(pages: dict[str, Any], sweep: dict[str, Any]) -> list[tuple[str, st
              pages[name]["statements"] <= MAX_STATEMENTS) for name in ("board", "figures")]
     out.append(("board statements same for page sizes " + "/".join(map(str, PAGE_SIZES)),
                 "/".join(str(sizes[s]) for s in PAGE_SIZES), len(set(sizes.values())) == 1))
-    out.append((f"sweep, second run < {SWEEP_S:.0f} s", f"{sweep['second']['seconds']} s",
-                sweep["second"]["seconds"] < SWEEP_S))
+    for which in ("first", "second"):
+        out.append((f"sweep, {which} run < {SWEEP_S:.0f} s", f"{sweep[which]['seconds']} s",
+                    sweep[which]["seconds"] < SWEEP_S))
     return out
 
 
