@@ -111,10 +111,15 @@ def _grant_rows(session: Session, tenant_id: int, user_ids: list[int]) -> list[G
     ]
 
 
-def users_with_grants(session: Session, tenant_id: int, query: str = "", limit: int = 500) -> list[UserRow]:
+USERS_SHOWN = 500
+
+
+def users_with_grants(session: Session, tenant_id: int, query: str = "", limit: int = USERS_SHOWN
+                      ) -> list[UserRow]:
     """Users whose home is the tenant or who hold a grant in it, with their grants there: two statements.
 
-    ``query`` filters on user name and display name (case-insensitive, a plain substring).
+    ``query`` filters on user name and display name (case-insensitive, a plain substring). At most
+    ``limit`` + 1 rows: one more than are shown tells the page that a search is needed to see the rest.
     """
     granted = select(Grant.user_id).where(Grant.tenant_id == tenant_id)
     stmt = select(User).where(or_(User.tenant_id == tenant_id, User.id.in_(granted)))
@@ -122,7 +127,7 @@ def users_with_grants(session: Session, tenant_id: int, query: str = "", limit: 
     if query:
         stmt = stmt.where(or_(func.lower(User.username).contains(query, autoescape=True),
                               func.lower(User.display_name).contains(query, autoescape=True)))
-    users = list(session.scalars(stmt.order_by(User.display_name, User.username).limit(limit)))
+    users = list(session.scalars(stmt.order_by(User.display_name, User.username).limit(limit + 1)))
     rows = {u.id: UserRow(u) for u in users}
     for grant_row in _grant_rows(session, tenant_id, list(rows)):
         rows[grant_row.grant.user_id].grants.append(grant_row)

@@ -24,6 +24,7 @@ from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.models import Grant, User
 from renda.platform.identity.principal import load_principal
+from renda.platform.tenancy import admin_queries
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant, TenantSetting
 
@@ -388,6 +389,17 @@ def test_user_filter_swaps_only_the_rows(admin: TestClient, world: SimpleNamespa
     plain = admin.get(f"/t/{world.slug}/users", params={"q": "平马镇"})
     assert "<html" in plain.text and f'id="user-{world.chair_id}"' in plain.text
     assert f'id="user-{world.admin_id}"' not in plain.text
+
+
+def test_a_long_user_list_says_it_is_cut_short_and_a_search_finds_the_rest(
+        admin: TestClient, world: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_queries, "USERS_SHOWN", 1)  # the page shows at most this many
+    url = f"/t/{world.slug}/users"
+    page = admin.get(url).text
+    assert len(re.findall(r'<tr id="user-\d+"', page)) == 1 and 'id="more-users"' in page
+    assert "仅显示前 1 位" in page
+    found = admin.get(url, params={"q": "CHAIR."}).text
+    assert f'id="user-{world.chair_id}"' in found and 'id="more-users"' not in found
 
 
 def test_users_page_statements_do_not_grow_with_the_users(admin: TestClient, world: SimpleNamespace) -> None:

@@ -51,7 +51,8 @@ def _form(values: dict[str, Any] | None = None, errors: Any = None) -> dict[str,
 def _list_page(request: Request, ctx: TenantContext, q: str = "", create: dict[str, Any] | None = None,
                status_code: int = 200) -> Response:
     rows = queries.users_with_grants(ctx.session, ctx.tenant.id, q)
-    context = {"rows": rows, "q": q, "create": create or _form(), **LABELS}
+    context = {"rows": rows[:queries.USERS_SHOWN], "more": len(rows) > queries.USERS_SHOWN,
+               "shown": queries.USERS_SHOWN, "q": q, "create": create or _form(), **LABELS}
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "user-rows":
         return render(request, "admin/_user_rows.html", context, status_code=status_code)
     return render(request, "admin/users.html", context, status_code=status_code)
