@@ -219,3 +219,42 @@ def test_the_board_and_the_figures_read_in_a_fixed_number_of_statements(
         leads = s.scalar(select(func.count()).select_from(Assignment).where(
             Assignment.tenant_id == tenant.id, Assignment.lead.is_(True), Assignment.active.is_(True)))
         assert sum(f.assigned for f in figures) == leads and sum(f.answered for f in figures) > 0
+
+
+def test_the_figures_match_the_rows_they_count(scaled: tuple[Database, ScaleSummary]) -> None:
+    """Every number of the ranking, recounted in Python from the suggestions, assignments and replies."""
+    with scaled[0].session(Scope.system()) as s:
+        tenant = get_tenant_by_slug(s, "tiandong")
+        assert tenant is not None
+        ranked = queries.unit_figures(s, tenant.id, TODAY)
+        suggestions = list(s.scalars(select(Suggestion).where(Suggestion.tenant_id == tenant.id)))
+        leads = {a.suggestion_id: a.handling_unit_id for a in s.scalars(select(Assignment).where(
+            Assignment.tenant_id == tenant.id, Assignment.lead.is_(True), Assignment.active.is_(True)))}
+        first_replies = list(s.scalars(select(Reply).where(Reply.tenant_id == tenant.id, Reply.round == 1)))
+
+    assert {x.id: x.lead_unit_id for x in suggestions if x.lead_unit_id} == leads  # the row agrees with its lead
+    figures = {f.unit_id: f for f in ranked}
+    expected: dict[int, Counter[str]] = defaultdict(Counter)
+    for x in suggestions:
+        if x.id not in leads:
+            continue
+        unit = expected[leads[x.id]]
+        unit["assigned"] += 1
+        unit["answered"] += x.replied_at is not None
+        unit["overdue"] += x.state in OPEN_STATES and x.deadline is not None and x.deadline < TODAY
+        unit["evaluated"] += x.evaluation is not None
+        unit["satisfied"] += x.evaluation in ("satisfied", "basically")
+        unit["rehandled"] += x.round > 1
+    for r in first_replies:
+        if r.handling_unit_id in expected:
+            expected[r.handling_unit_id][f"class {r.reply_class}"] += 1
+            expected[r.handling_unit_id]["on time"] += bool(r.on_time)
+    assert set(figures) == set(expected) and len(figures) > 3
+    for unit_id, f in figures.items():
+        want = expected[unit_id]
+        assert (f.assigned, f.answered, f.overdue, f.evaluated, f.satisfied, f.rehandled, f.answered_on_time) == (
+            want["assigned"], want["answered"], want["overdue"], want["evaluated"], want["satisfied"],
+            want["rehandled"], want["on time"]), f.name
+        assert f.by_class == {k.removeprefix("class "): n for k, n in want.items() if k.startswith("class ")}
+    keys = [(-(f.on_time_rate or 0), -(f.satisfaction_rate or 0), f.name) for f in ranked]
+    assert keys == sorted(keys)  # the ranking: on-time rate, then satisfaction
