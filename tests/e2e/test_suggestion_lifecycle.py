@@ -48,6 +48,7 @@ SURVEY, REPLY_DOC = "平马镇学生上下学情况调研.pdf", "教育局答复
 EXPECTED_TIMELINE = [
     ("create", DEPUTY), ("submit", DEPUTY), ("accept", OFFICE), ("assign", OFFICE), ("mark_key", LEADER),
     ("contact", HANDLER), ("reply", HANDLER), ("evaluate_dissatisfied", DEPUTY), ("reply", HANDLER),
+    ("commitment_fulfilled", HANDLER),  # the class A reply keeps round 1's commitment
     ("evaluate_satisfied", DEPUTY), ("close", OFFICE),
 ]
 
@@ -324,6 +325,9 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     expect(replies).to_have_count(2)
     assert [(r.get_attribute("data-class"), r.get_attribute("data-round")) for r in replies.all()] == [
         ("B", "1"), ("A", "2")]
+    kept = last_event(page, "commitment_fulfilled")  # nothing is left owing once it is solved
+    expect(kept).to_contain_text(COMMITMENT)
+    expect(kept).to_contain_text("第2轮A类答复")
 
     # 7. The deputy is satisfied.
     page = deputy.page
