@@ -85,8 +85,9 @@ def open_attachment(session: Session, settings: Settings, actor: Principal, tena
                     attachment_id: int) -> StoredFile:
     """The file for download, or NotFound for anyone who may not see its suggestion."""
     attachment = session.scalars(select(Attachment).where(Attachment.id == attachment_id,
-                                                          Attachment.tenant_id == tenant.id)).first()
-    if attachment is None:
+                                                          Attachment.tenant_id == tenant.id,
+                                                          Attachment.removed_at.is_(None))).first()
+    if attachment is None:  # never there, or taken off its draft
         raise NotFound("attachment")
     access_suggestion(session, actor, tenant, attachment.suggestion_id)  # NotFound for those who may not see it
     path = _path(settings, tenant.id, attachment.sha256)

@@ -159,3 +159,6 @@ class Attachment(TenantOwned, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Taken off a draft by its deputy (the timeline says when and by whom); no longer listed or served.
+    removed_at: Mapped[dt.datetime | None]
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

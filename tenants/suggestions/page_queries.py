@@ -259,7 +259,8 @@ def detail(session: Session, tenant: Tenant, suggestion: Suggestion, today: dt.d
 def attachments(session: Session, tenant_id: int, suggestion_id: int) -> list[Attachment]:
     """The suggestion's documents, oldest first, in one statement (the caller has checked who sees it)."""
     return list(session.scalars(select(Attachment).where(Attachment.tenant_id == tenant_id,
-                                                         Attachment.suggestion_id == suggestion_id)
+                                                         Attachment.suggestion_id == suggestion_id,
+                                                         Attachment.removed_at.is_(None))
                                 .order_by(Attachment.created_at, Attachment.id)))
 
 

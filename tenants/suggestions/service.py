@@ -28,7 +28,15 @@ from renda.platform.tenancy.settings import get_setting
 from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import workflow
-from renda.tenants.suggestions.models import Assignment, Commitment, Cosigner, Reply, SeriesCounter, Suggestion
+from renda.tenants.suggestions.models import (
+    Assignment,
+    Attachment,
+    Commitment,
+    Cosigner,
+    Reply,
+    SeriesCounter,
+    Suggestion,
+)
 from renda.tenants.suggestions.workflow import Action, State, Who
 
 SUBJECT = "suggestion"
@@ -259,6 +267,28 @@ def edit_draft(session: Session, actor: Principal, tenant: Tenant, suggestion_id
     if sorted(current) != wanted:
         data["cosigners"] = wanted
     return _done(session, actor, suggestion, step, before, data)
+
+
+DRAFT_STEPS = ("create", "edit")  # documents that came with the draft; a reply's document is the unit's
+
+
+def remove_attachment(session: Session, actor: Principal, tenant: Tenant, attachment_id: int, *,
+                      version: int | None) -> Suggestion:
+    """The lead deputy takes a document off their draft (a revision of it): it is no longer listed or
+    served; the row stays, and the timeline names the file. Only the draft's own documents."""
+    attachment = session.scalars(select(Attachment).where(
+        Attachment.id == attachment_id, Attachment.tenant_id == tenant.id, Attachment.removed_at.is_(None))).first()
+    if attachment is None:
+        raise NotFound("attachment")
+    suggestion = access_suggestion(session, actor, tenant, attachment.suggestion_id)
+    step, _ = _take(session, actor, tenant, suggestion, Action.EDIT, version)
+    if attachment.step not in DRAFT_STEPS:
+        raise Conflict(Message(N_("Only the draft's own documents can be removed.")))
+    before = _snapshot(suggestion)
+    attachment.removed_at, attachment.removed_by = utcnow(), actor.user_id
+    suggestion.updated_at = utcnow()  # a revision: the version moves, so a form opened before is stale
+    return _done(session, actor, suggestion, step, before,
+                 {"removed_attachment_id": attachment.id, "filename": attachment.filename})
 
 
 def withdraw(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, version: int | None

@@ -176,6 +176,60 @@ def test_a_deputy_attaches_a_pdf_and_a_photo_to_a_new_draft_and_downloads_them(
     assert download.headers["x-content-type-options"] == "nosniff"
 
 
+def test_the_deputy_takes_a_document_off_the_draft_and_only_while_it_is_one(
+        sign_in_as: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = sign_in_as(cast.username.tiandong_deputy)
+    sid = sid_of(new_draft(deputy, world, f"移除附件{world.tag}", [("错传的照片.png", PNG), ("调研报告.pdf", PDF)]))
+    url = f"{world.base}/{sid}"
+    form = deputy.get(f"{url}/edit").text
+    documents = form[form.index('id="draft-documents"'):]
+    removes = re.findall(r'action="([^"]+/attachments/(\d+)/remove)"', documents)
+    assert len(removes) == 2
+    photo_url, photo_id = removes[0]
+    photo_link = f"{world.base}/attachments/{photo_id}"
+    assert deputy.get(photo_link).status_code == 200
+
+    other = sign_in_as(world.other)  # a deputy with no part in it: as if there were no such document
+    token = other.cookies["csrftoken"]
+    stale_version = version(deputy, url)
+    assert other.post(photo_url, data={"csrftoken": token, "version": stale_version},
+                      follow_redirects=False).status_code == 404
+    office = sign_in_as(cast.username.tiandong_admin)  # the office does not see a draft at all
+    assert office.post(photo_url, data={"csrftoken": office.cookies["csrftoken"], "version": stale_version},
+                       follow_redirects=False).status_code == 404
+
+    token = deputy.cookies["csrftoken"]
+    removed = deputy.post(photo_url, data={"csrftoken": token, "version": stale_version}, follow_redirects=False)
+    assert removed.status_code == 303 and removed.headers["location"].endswith(f"/{sid}/edit?done=detach")
+    after = deputy.get(removed.headers["location"]).text
+    assert zh("The document is removed from the draft.") in after and "错传的照片.png" not in after
+    assert "调研报告.pdf" in after and deputy.get(photo_link).status_code == 404  # no longer served
+    again = deputy.post(photo_url, data={"csrftoken": token, "version": version(deputy, url)},
+                        follow_redirects=False)
+    assert again.status_code == 404  # gone already
+
+    page = deputy.get(url).text
+    timeline = page[page.index('id="timeline"'):]
+    assert zh("%(file)s (removed from the draft)", file="错传的照片.png") in timeline
+    assert zh("Removed document") in timeline and re.findall(r'<li data-action="(\w+)"', timeline)[-1] == "edit"
+    with db.session(Scope.system()) as s:
+        row = s.get(Attachment, int(photo_id))
+        assert row is not None and row.removed_at is not None  # kept, for the timeline and the audit
+
+    pdf_url = removes[1][0]
+    stale = deputy.post(pdf_url, data={"csrftoken": token, "version": stale_version}, follow_redirects=False)
+    assert stale.status_code == 409  # a form from before the first removal
+    assert post_submit(deputy, url).status_code == 303
+    late = deputy.post(pdf_url, data={"csrftoken": token, "version": version(deputy, url)}, follow_redirects=False)
+    assert late.status_code == 409 and 'data-state="submitted"' in late.text  # submitted: it stays
+    assert deputy.get(f"{world.base}/attachments/{removes[1][1]}").status_code == 200
+
+
+def post_submit(client: TestClient, url: str) -> Any:
+    return client.post(f"{url}/submit", data={"csrftoken": client.cookies["csrftoken"],
+                                              "version": version(client, url)}, follow_redirects=False)
+
+
 @pytest.mark.parametrize("kind, name, data", [
     ("exe", "说明.pdf", EXE), ("empty", "空白.pdf", b""), ("large", "大文件.pdf", PDF + b"0" * MAX_BYTES)])
 def test_a_bad_file_is_refused_under_the_file_field_and_nothing_is_made(

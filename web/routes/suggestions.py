@@ -81,7 +81,7 @@ DONE_LABELS = {
     "co_opinion": N_("Your opinion is sent to the lead unit."), "reply": N_("The reply is recorded."),
     "evaluate": N_("Thank you: your evaluation is recorded."), "close": N_("The suggestion is closed."),
     "key": N_("It is now a key suggestion."), "fulfil": N_("The commitment is reported fulfilled."),
-    "edit": N_("The draft is saved."),
+    "edit": N_("The draft is saved."), "detach": N_("The document is removed from the draft."),
     "withdraw": N_("The suggestion is withdrawn: it is a draft again and keeps its number."),
 }
 # The step a viewer most likely came for, opened first on the page (the others stay folded).
@@ -283,6 +283,8 @@ def event_lines(event: Any, found: page_queries.Detail) -> list[tuple[str, str]]
     if "commitment_id" in data:
         what = next((c.content for c, _ in found.commitments if c.id == data["commitment_id"]), "—")
         lines.append((gettext("Commitment"), what))
+    if "removed_attachment_id" in data:
+        lines.append((gettext("Removed document"), str(data.get("filename", ""))))
     if data.get("reconfirm"):
         lines.append((gettext("Co-signers"), gettext("The text changed: each co-signer confirms it again.")))
     if "by_reply_round" in data:
@@ -320,8 +322,11 @@ def timeline_entries(found: page_queries.Detail, files: list[Attachment]) -> lis
         if file is not None and last is not None and data.get("step") and last.action == data["step"] \
                 and last.actor_user_id == event.actor_user_id:
             entries[-1].files.append(file)
-        else:
-            entries.append(Entry(event, [], [file] if file is not None else []))
+        elif file is not None:
+            entries.append(Entry(event, [], [file]))
+        else:  # taken off the draft since: named, no longer served
+            entries.append(Entry(event, [(gettext("Document"), gettext("%(file)s (removed from the draft)",
+                                                                        file=data.get("filename", "")))]))
     return entries
 
 

@@ -102,3 +102,4 @@ def download(request: Request, ctx: TenantDep, attachment_id: int) -> Response:
                         filename=stored.attachment.filename,
                         # Always a download, never shown in our origin; and no shared cache keeps it.
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache"})
+

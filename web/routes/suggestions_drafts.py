@@ -8,18 +8,19 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.access.policy import AccessDenied
 from renda.platform.access.roles import Permission
-from renda.platform.errors import Message, ValidationFailed
+from renda.platform.errors import Conflict, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service, workflow
-from renda.tenants.suggestions.models import Suggestion
+from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State
 from renda.web.render import render
 from renda.web.routes.suggestions import (
+    DONE_LABELS,
     LABELS,
     PageDep,
     SuggestionPage,
@@ -110,7 +111,7 @@ def create_suggestion(request: Request, page: PageDep, title: F = "", content: F
 # -- revising a draft -------------------------------------------------------------------------------
 
 def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, values: dict[str, Any] | None = None,
-               errors: Any = None, status_code: int = 200) -> Response:
+               errors: Any = None, status_code: int = 200, done: str | None = None) -> Response:
     """The draft's form, for its lead deputy while the workflow lets them revise it."""
     ctx = page.ctx
     suggestion = service.access_suggestion(ctx.session, ctx.principal, ctx.tenant, suggestion_id)
@@ -128,7 +129,8 @@ def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, value
     deputies = [d for d in page_queries.active_deputies(ctx.session, ctx.tenant.id, with_account=True)
                 if d[0] != suggestion.lead_deputy_id]
     return render(request, "suggestions/edit.html", {
-        "deputies": deputies,
+        "deputies": deputies, "removable_steps": service.DRAFT_STEPS,
+        "done": DONE_LABELS.get(done) if done else None,
         "s": suggestion, "d": found, "values": shown, "errors": errors or {}, "files": files,
         "version": values.get("version") if values else suggestion.version, "limits": _limits(request),
         "categories": page_queries.categories_in_use(ctx.session, ctx.tenant.id),
@@ -137,8 +139,8 @@ def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, value
 
 
 @router.get("/t/{slug}/suggestions/{suggestion_id:int}/edit")
-def edit_draft(request: Request, page: PageDep, suggestion_id: int) -> Response:
-    return _edit_page(request, page, suggestion_id)
+def edit_draft(request: Request, page: PageDep, suggestion_id: int, done: str = "") -> Response:
+    return _edit_page(request, page, suggestion_id, done=done or None)
 
 
 @router.post("/t/{slug}/suggestions/{suggestion_id:int}/edit")
@@ -156,3 +158,20 @@ def save_draft(request: Request, page: PageDep, suggestion_id: int, title: F = "
             cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], version=version_of(version)),
             lambda s: s.id),
         invalid=lambda exc: _edit_page(request, page, suggestion_id, values, exc.errors, status_code=422))
+
+
+@router.post("/t/{slug}/suggestions/attachments/{attachment_id:int}/remove")
+def remove_document(request: Request, page: PageDep, attachment_id: int, version: F = "") -> Response:
+    """The lead deputy takes a document off their draft; back to the draft's form, or the page's 409."""
+    ctx = page.ctx
+    try:
+        suggestion = service.remove_attachment(ctx.session, ctx.principal, ctx.tenant, attachment_id,
+                                               version=version_of(version))
+        ctx.session.flush()
+    except Conflict as exc:
+        found = ctx.session.scalars(select(Attachment.suggestion_id).where(
+            Attachment.id == attachment_id, Attachment.tenant_id == ctx.tenant.id)).first()
+        if found is None or not ctx.session.is_active:
+            raise
+        return detail_page(request, page, found, conflict=exc.message, status_code=409)
+    return RedirectResponse(f"{page.base}/{suggestion.id}/edit?done=detach", status_code=303)
