@@ -12,9 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.identity import service as identity
+from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
+from renda.tenants.suggestions import attachments
 from renda.tenants.suggestions.models import Reply, Suggestion
 from renda.web import i18n
 
@@ -139,3 +142,73 @@ def test_the_api_refuses_as_json_and_changes_nothing(login: Any, cast: Any, db: 
         after = session.get(Suggestion, made["id"])
         assert after is not None and (after.state, after.version) == ("assigned", s["version"])
         assert session.scalar(select(func.count()).select_from(Reply).where(Reply.suggestion_id == made["id"])) == 0
+
+
+def test_the_api_offers_every_step_of_the_pages(login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    """Revising and withdrawing, the unit's contact, co-unit opinion and re-assignment request, the office
+    keeping the assignment, a key suggestion and a commitment reported done: each by its own people."""
+    deputy = login(cast.username.tiandong_deputy)
+    made = call(deputy, world.api, {"title": f"接口全步骤{world.tag}", "content": "内容", "term": 17,
+                                    "cosigner_ids": [world.cosigner_deputy]}, expect=201)
+    url = f"{world.api}/{made['id']}"
+    s = call(deputy, f"{url}/edit", {"title": f"接口全步骤{world.tag}", "content": "补充后的内容", "category": "道路",
+                                     "cosigner_ids": [], "version": made["version"]})
+    assert (s["content"], s["category"], s["cosigners"]) == ("补充后的内容", "道路", [])
+    # No longer a co-signer, so the draft is out of their sight altogether.
+    assert call(login(world.cosigner), f"{url}/edit", {"title": "x", "content": "x", "version": s["version"]},
+                expect=404)["error"] == "not_found"
+    s = call(deputy, f"{url}/submit", {"version": s["version"]})
+    s = call(deputy, f"{url}/withdraw", {"version": s["version"]})
+    assert s["state"] == "draft" and s["number"] is not None  # it keeps its number
+    s = call(deputy, f"{url}/submit", {"version": s["version"]})
+
+    admin = login(cast.username.tiandong_admin)
+    s = call(admin, f"{url}/review", {"decision": "accept", "version": s["version"]})
+    s = call(admin, f"{url}/assign", {"lead_unit_id": cast.unit.tiandong_transport,
+                                      "co_unit_ids": [cast.unit.tiandong_court], "version": s["version"]})
+    s = call(login(cast.username.tiandong_leader), f"{url}/key",
+             {"supervisor_user_id": cast.user.tiandong_leader, "version": s["version"]})
+    assert s["is_key"] is True
+
+    handler, court = login(cast.username.tiandong_handler), login(world.court)
+    s = call(handler, f"{url}/contact", {"way": "phone", "summary": "电话沟通了办理思路"})
+    assert call(handler, f"{url}/contact", {"way": "telepathy", "summary": "x"}, expect=422)["fields"]
+    s = call(court, f"{url}/co-opinion", {"opinion": "同意主办单位意见"})
+    s = call(handler, f"{url}/reassignment-request", {"reason": "该事项属于住建部门职责", "version": s["version"]})
+    assert call(court, f"{url}/keep-assignment", {"version": s["version"]}, expect=403)["error"] == "forbidden"
+    s = call(admin, f"{url}/keep-assignment", {"note": "仍由交通运输局主办", "version": s["version"]})
+    due = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    s = call(handler, f"{url}/reply", {"reply_class": "B", "content": "已列入计划", "signed_by": "李局长",
+                                       "commitment": "三个月内完成", "commitment_due": due, "version": s["version"]})
+    commitment = s["commitments"][0]["id"]
+    assert call(deputy, f"{url}/commitments/{commitment}/fulfil", {"note": "x"}, expect=403)["error"] == "forbidden"
+    assert call(handler, f"{world.api}/{made['id'] + 10**6}/commitments/{commitment}/fulfil", {"note": "x"},
+                expect=404)["error"] == "not_found"
+    s = call(handler, f"{url}/commitments/{commitment}/fulfil", {"note": "已按承诺完成"})
+    assert s["commitments"][0]["fulfilled_at"] is not None
+    assert [e["action"] for e in s["timeline"]] == [
+        "create", "edit", "submit", "withdraw", "submit", "accept", "assign", "mark_key", "contact", "co_opinion",
+        "request_reassign", "refuse_reassign", "reply", "commitment_fulfilled"]
+    assert s["attachments"] == []
+
+
+def test_the_api_lists_a_drafts_documents_and_the_deputy_removes_one(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace, tmp_path: Any) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    made = call(deputy, world.api, {"title": f"接口附件{world.tag}", "content": "内容", "term": 17}, expect=201)
+    other = call(deputy, world.api, {"title": f"接口附件二{world.tag}", "content": "内容", "term": 17}, expect=201)
+    with db.session(Scope.system()) as s:
+        tiandong = s.get(Tenant, cast.tenant.tiandong)
+        assert tiandong is not None
+        actor = load_principal(s, cast.user.tiandong_deputy)
+        attached = attachments.attach(s, Settings(attachments_dir=tmp_path), actor, tiandong, made["id"],
+                                      filename="说明.pdf", data=b"%PDF-1.7\n%%EOF\n", step="create")
+        attachment_id = attached.id
+    url = f"{world.api}/{made['id']}"
+    listed = deputy.get(url).json()["attachments"]
+    assert [(a["id"], a["filename"], a["step"]) for a in listed] == [(attachment_id, "说明.pdf", "create")]
+    assert listed[0]["url"].endswith(f"/suggestions/attachments/{attachment_id}")
+    assert call(deputy, f"{world.api}/{other['id']}/attachments/{attachment_id}/remove",
+                {"version": other["version"]}, expect=404)["error"] == "not_found"  # not that draft's
+    s = call(deputy, f"{url}/attachments/{attachment_id}/remove", {"version": made["version"]})
+    assert s["attachments"] == [] and s["timeline"][-1]["data"]["filename"] == "说明.pdf"

@@ -31,6 +31,7 @@ from renda.web.routes.suggestions import (
     suggestion_page,
     today,
 )
+from renda.web.routes.suggestions_attachments import download_url
 from renda.web.routes.suggestions_board import board_filter
 
 STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
@@ -156,6 +157,16 @@ class CommitmentOut(BaseModel):
     unit: str
 
 
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    step: str = Field(description="The step it came with: create, edit, reply …")
+    uploaded_at: dt.datetime
+    url: str = Field(description="The download, for whoever may see the suggestion")
+
+
 class EventOut(BaseModel):
     at: dt.datetime
     actor: str | None
@@ -169,6 +180,7 @@ class SuggestionDetailOut(SuggestionOut):
     units: list[UnitOut]
     replies: list[ReplyOut]
     commitments: list[CommitmentOut]
+    attachments: list[AttachmentOut]
     timeline: list[EventOut]
 
 
@@ -194,6 +206,9 @@ def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
                           unit=unit, replied_at=r.replied_at, on_time=r.on_time) for r, unit in found.replies],
         commitments=[CommitmentOut(id=c.id, content=c.content, due_date=c.due_date, fulfilled_at=c.fulfilled_at,
                                    unit=unit) for c, unit in found.commitments],
+        attachments=[AttachmentOut(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size,
+                                   step=a.step, uploaded_at=a.created_at, url=download_url(ctx.tenant.slug, a))
+                     for a in page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)],
         timeline=[EventOut(at=e.at, actor=found.user_names.get(e.actor_user_id) if e.actor_user_id else None,
                            action=e.action, data=e.data or {}) for e in found.events],
     )
@@ -267,6 +282,40 @@ class CloseIn(VersionIn):
     note: str = ""
 
 
+class EditIn(VersionIn):
+    title: str
+    content: str
+    category: str = ""
+    cosigner_ids: list[int] | None = Field(None, description="None: the co-signers stay as they are")
+
+
+class ContactIn(Body):
+    way: str = Field(description="visit | phone | meeting | letter | online")
+    summary: str
+    version: int | None = None
+
+
+class OpinionIn(Body):
+    opinion: str
+    version: int | None = None
+
+
+class ReasonIn(VersionIn):
+    reason: str
+
+
+class NoteIn(VersionIn):
+    note: str = ""
+
+
+class KeyIn(VersionIn):
+    supervisor_user_id: int
+
+
+class FulfilIn(Body):
+    note: str
+
+
 def _stepped(page: SuggestionPage, suggestion_id: int, call: Callable[[], Any]) -> SuggestionDetailOut:
     call()
     page.ctx.session.flush()  # a concurrent change surfaces here, as a 409
@@ -338,3 +387,83 @@ def close(page: ApiPage, suggestion_id: int, body: CloseIn) -> SuggestionDetailO
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.close(c.session, c.principal, c.tenant, suggestion_id,
                                                                note=body.note, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/edit", response_model=SuggestionDetailOut)
+def edit(page: ApiPage, suggestion_id: int, body: EditIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.edit_draft(
+        c.session, c.principal, c.tenant, suggestion_id, title=body.title, content=body.content,
+        category=body.category, cosigner_ids=body.cosigner_ids, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/withdraw", response_model=SuggestionDetailOut)
+def withdraw(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.withdraw(c.session, c.principal, c.tenant, suggestion_id,
+                                                                  version=body.version))
+
+
+@router.post("/{suggestion_id:int}/contact", response_model=SuggestionDetailOut)
+def contact(page: ApiPage, suggestion_id: int, body: ContactIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.record_contact(
+        c.session, c.principal, c.tenant, suggestion_id, way=body.way, summary=body.summary, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/co-opinion", response_model=SuggestionDetailOut)
+def co_opinion(page: ApiPage, suggestion_id: int, body: OpinionIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.co_unit_opinion(
+        c.session, c.principal, c.tenant, suggestion_id, opinion=body.opinion, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/reassignment-request", response_model=SuggestionDetailOut)
+def request_reassignment(page: ApiPage, suggestion_id: int, body: ReasonIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.request_reassignment(
+        c.session, c.principal, c.tenant, suggestion_id, reason=body.reason, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/keep-assignment", response_model=SuggestionDetailOut)
+def keep_assignment(page: ApiPage, suggestion_id: int, body: NoteIn) -> SuggestionDetailOut:
+    """The office refuses a unit's request for re-assignment (to change it, post to /assign again)."""
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.decide_reassignment(
+        c.session, c.principal, c.tenant, suggestion_id, note=body.note, version=body.version))
+
+
+@router.post("/{suggestion_id:int}/key", response_model=SuggestionDetailOut)
+def mark_key(page: ApiPage, suggestion_id: int, body: KeyIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.mark_key(
+        c.session, c.principal, c.tenant, suggestion_id, supervisor_user_id=body.supervisor_user_id,
+        version=body.version))
+
+
+@router.post("/{suggestion_id:int}/commitments/{commitment_id:int}/fulfil", response_model=SuggestionDetailOut)
+def fulfil(page: ApiPage, suggestion_id: int, commitment_id: int, body: FulfilIn) -> SuggestionDetailOut:
+    """The unit reports a B commitment done ("回头看"); the commitment must be this suggestion's."""
+    c = page.ctx
+    service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
+    if commitment_id not in {x.id for x, _ in _commitments(page, suggestion_id)}:
+        raise NotFound("commitment")
+    return _stepped(page, suggestion_id, lambda: service.fulfil_commitment(
+        c.session, c.principal, c.tenant, commitment_id, note=body.note))
+
+
+def _commitments(page: SuggestionPage, suggestion_id: int) -> list[Any]:
+    c = page.ctx
+    suggestion = service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
+    return list(page_queries.detail(c.session, c.tenant, suggestion, today()).commitments)
+
+
+@router.post("/{suggestion_id:int}/attachments/{attachment_id:int}/remove", response_model=SuggestionDetailOut)
+def remove_attachment(page: ApiPage, suggestion_id: int, attachment_id: int, body: VersionIn) -> SuggestionDetailOut:
+    """The lead deputy takes a document off the draft (only the draft's own documents)."""
+    c = page.ctx
+    service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
+    if attachment_id not in {a.id for a in page_queries.attachments(c.session, c.tenant.id, suggestion_id)}:
+        raise NotFound("attachment")
+    return _stepped(page, suggestion_id, lambda: service.remove_attachment(
+        c.session, c.principal, c.tenant, attachment_id, version=body.version))
