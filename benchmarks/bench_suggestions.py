@@ -51,7 +51,7 @@ BOARD_FILTER = {"state": "assigned", "colour": "red"}
 PAGE_SIZES = (20, 50, 200)
 # Not targets, shown for the record: the board as first opened, red alone, and the office's entry page.
 INFORMATIONAL = {"board_unfiltered": (BOARD, {}), "board_red": (BOARD, {"colour": "red"}),
-                 "entry_page": (f"/t/{TENANT}/suggestions", {})}
+                 "entry_page": (f"/t/{TENANT}/suggestions", {}), "figures_by_place": (FIGURES, {"by": "place"})}
 # A page's own reads, as opposed to what every signed-in request costs (scope, principal, tenant, badge).
 OWN = re.compile(r"\b(suggestions|suggestion_\w+|deputies|handling_units|tenant_settings)\b")
 PAGE_MS, MAX_STATEMENTS, SWEEP_S = 100.0, 10, 2.0

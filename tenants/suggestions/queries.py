@@ -4,6 +4,7 @@ statements whatever the page size (the board: one for the rows, one for the tota
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from renda.platform.access.policy import Principal
 from renda.platform.deadlines import Colour
-from renda.platform.tenancy.models import HandlingUnit, Tenant
+from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
 from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
@@ -183,8 +184,23 @@ def filter_options(session: Session, tenant_id: int) -> FilterOptions:
     return out
 
 
+class _Rates:
+    assigned: int
+    answered_on_time: int
+    evaluated: int
+    satisfied: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.answered_on_time / self.assigned if self.assigned else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied / self.evaluated if self.evaluated else None
+
+
 @dataclass
-class UnitFigures:
+class UnitFigures(_Rates):
     unit_id: int
     name: str
     assigned: int = 0
@@ -196,13 +212,94 @@ class UnitFigures:
     satisfied: int = 0
     rehandled: int = 0
 
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.answered_on_time / self.assigned if self.assigned else None
 
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return self.satisfied / self.evaluated if self.evaluated else None
+@dataclass
+class Figures(_Rates):
+    """The same figures for a congress or an org node: of the suggestions received (submitted), those
+    assigned, answered (on time, in the first round), overdue now, by class, evaluated, re-handled."""
+
+    key: int
+    name: str
+    received: int = 0
+    assigned: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    overdue: int = 0
+    by_class: dict[str, int] = field(default_factory=dict)
+    evaluated: int = 0
+    satisfied: int = 0
+    rehandled: int = 0
+
+    def add(self, other: Figures) -> None:
+        for name in ("received", "assigned", "answered", "answered_on_time", "overdue", "evaluated", "satisfied",
+                     "rehandled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reply_class, n in other.by_class.items():
+            self.by_class[reply_class] = self.by_class.get(reply_class, 0) + n
+
+
+def _sums(today: dt.date) -> list[Any]:
+    """Per group of submitted suggestions: received, assigned, answered, overdue, evaluated, satisfied, re-handled."""
+    return [func.count(),
+            func.sum(case((Suggestion.lead_unit_id.is_not(None), 1), else_=0)),
+            func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
+            func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0)),
+            func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
+            func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
+            func.sum(case((Suggestion.round > 1, 1), else_=0))]
+
+
+def _grouped(session: Session, key: Any, where: list[Any], today: dt.date, joins: tuple[Any, ...] = ()
+             ) -> dict[Any, Figures]:
+    """Figures by ``key`` (a column of the suggestion or of what ``joins`` bring in): two statements, the
+    suggestions' sums and their first-round replies by class."""
+    stmt = select(key, *_sums(today)).select_from(Suggestion)
+    replies = (select(key, Reply.reply_class, func.count(), func.sum(case((Reply.on_time.is_(True), 1), else_=0)))
+               .select_from(Reply).join(Suggestion, and_(Suggestion.id == Reply.suggestion_id,
+                                                         Suggestion.tenant_id == Reply.tenant_id)))
+    for target, on in joins:
+        stmt, replies = stmt.join(target, on), replies.join(target, on)
+    wanted = [Suggestion.state != "draft", *where]
+    out = {k: Figures(0, "", received=int(n or 0), assigned=int(assigned or 0), answered=int(answered or 0),
+                      overdue=int(over or 0), evaluated=int(ev or 0), satisfied=int(sat or 0), rehandled=int(re or 0))
+           for k, n, assigned, answered, over, ev, sat, re in session.execute(stmt.where(*wanted).group_by(key))}
+    for k, reply_class, n, on_time in session.execute(
+            replies.where(Reply.round == 1, *wanted).group_by(key, Reply.reply_class)):
+        if k in out:
+            out[k].by_class[reply_class] = int(n)
+            out[k].answered_on_time += int(on_time or 0)
+    return out
+
+
+def tenant_figures(session: Session, tenants: Sequence[Tenant], today: dt.date | None = None) -> list[Figures]:
+    """One row per congress given (a city and its counties), in the order given; four statements at most."""
+    today = today or dt.date.today()
+    if not tenants:
+        return []
+    found = _grouped(session, Suggestion.tenant_id, [Suggestion.tenant_id.in_([t.id for t in tenants])], today)
+    rows = []
+    for t in tenants:
+        row = found.get(t.id, Figures(0, ""))
+        row.key, row.name = t.id, t.name
+        rows.append(row)
+    return rows
+
+
+def node_figures(session: Session, tenant_id: int, root: OrgUnit, today: dt.date | None = None) -> list[Figures]:
+    """One row per node under the congress (township, street, station …), by the lead deputy's place,
+    with the congress's own deputies first (the root's row); three statements."""
+    today = today or dt.date.today()
+    place = aliased(OrgUnit)
+    by_path = _grouped(session, place.path, [Suggestion.tenant_id == tenant_id], today, joins=(
+        (Deputy, Deputy.id == Suggestion.lead_deputy_id), (place, place.id == Deputy.org_unit_id)))
+    nodes = [Figures(root.id, root.name)] + [
+        Figures(n.id, n.name) for n in session.scalars(select(OrgUnit).where(
+            OrgUnit.tenant_id == tenant_id, OrgUnit.parent_id == root.id).order_by(OrgUnit.code, OrgUnit.name))]
+    paths = {root.id: root.path} | {n.key: f"{root.path}{n.key}/" for n in nodes[1:]}
+    for path, figures in by_path.items():
+        home = next((n for n in nodes[1:] if str(path).startswith(paths[n.key])), nodes[0])
+        home.add(figures)
+    return [n for n in nodes if n.received] or nodes[:1]
 
 
 def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None) -> list[UnitFigures]:

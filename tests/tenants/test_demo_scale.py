@@ -24,6 +24,7 @@ from renda.platform.db import Database, Scope
 from renda.platform.deadlines import Colour, colour
 from renda.platform.identity.models import User
 from renda.platform.identity.principal import load_principal
+from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import get_tenant_by_slug
 from renda.platform.timeline import TimelineEvent
 from renda.tenants.demo_scale import ScaleSummary, generate
@@ -258,3 +259,42 @@ def test_the_figures_match_the_rows_they_count(scaled: tuple[Database, ScaleSumm
         assert f.by_class == {k.removeprefix("class "): n for k, n in want.items() if k.startswith("class ")}
     keys = [(-(f.on_time_rate or 0), -(f.satisfaction_rate or 0), f.name) for f in ranked]
     assert keys == sorted(keys)  # the ranking: on-time rate, then satisfaction
+
+
+def test_the_figures_by_congress_and_by_place_match_the_rows_they_count(scaled: tuple[Database, ScaleSummary]
+                                                                       ) -> None:
+    """Each congress's and each township's figures, recounted from the submitted suggestions and replies."""
+    with scaled[0].session(Scope.system()) as s:
+        tenants = list(s.scalars(select(Tenant).where(Tenant.path.like(
+            s.scalars(select(Tenant.path).where(Tenant.slug == "baise")).one() + "%")).order_by(Tenant.path)))
+        by_congress = queries.tenant_figures(s, tenants, TODAY)
+        tiandong = next(t for t in tenants if t.slug == "tiandong")
+        root = s.get(OrgUnit, tiandong.root_org_unit_id)
+        assert root is not None
+        by_place = queries.node_figures(s, tiandong.id, root, TODAY)
+        submitted = [x for x in s.scalars(select(Suggestion).where(Suggestion.state != State.DRAFT))]
+        places = dict(s.execute(select(Deputy.id, OrgUnit.path).join(OrgUnit, OrgUnit.id == Deputy.org_unit_id)).all())
+        children = {n.id: n.path for n in s.scalars(select(OrgUnit).where(OrgUnit.parent_id == root.id))}
+        first = {(r.suggestion_id): r for r in s.scalars(select(Reply).where(Reply.round == 1))}
+
+    def recount(rows: list[Suggestion]) -> tuple[int, ...]:
+        classes = Counter(first[x.id].reply_class for x in rows if x.id in first)
+        return (len(rows), sum(x.lead_unit_id is not None for x in rows), sum(x.replied_at is not None for x in rows),
+                sum(bool(first[x.id].on_time) for x in rows if x.id in first),
+                sum(x.state in OPEN_STATES and x.deadline is not None and x.deadline < TODAY for x in rows),
+                sum(x.evaluation is not None for x in rows), sum(x.round > 1 for x in rows), *sorted(classes.items()))
+
+    def shown(f: queries.Figures) -> tuple[int, ...]:
+        return (f.received, f.assigned, f.answered, f.answered_on_time, f.overdue, f.evaluated, f.rehandled,
+                *sorted(f.by_class.items()))
+
+    assert [f.name for f in by_congress] == [t.name for t in tenants] and len(tenants) > 2
+    for t, f in zip(tenants, by_congress, strict=True):
+        assert shown(f) == recount([x for x in submitted if x.tenant_id == t.id]), t.slug
+    assert sum(f.received for f in by_place) == by_congress[[t.id for t in tenants].index(tiandong.id)].received
+    for f in by_place:
+        mine = [x for x in submitted if x.tenant_id == tiandong.id and (
+            places[x.lead_deputy_id].startswith(children[f.key]) if f.key in children
+            else not any(places[x.lead_deputy_id].startswith(p) for p in children.values()))]
+        assert shown(f) == recount(mine), f.name
+    assert len(by_place) > 3 and by_place[0].key == root.id  # the congress's own deputies first

@@ -629,3 +629,42 @@ def test_the_board_and_the_figures_export_to_excel(
     deputy = login(cast.username.tiandong_deputy)
     assert deputy.get(f"{world.base}/figures").status_code == 403
     assert deputy.get(f"{world.base}/board.xlsx").status_code == 403
+
+
+def test_the_figures_add_up_by_congress_for_the_city_and_by_place_for_the_county(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace, board: SimpleNamespace) -> None:
+    def received(tenant_id: int) -> int:
+        with db.session(Scope.system()) as s:
+            return s.scalar(select(func.count()).select_from(Suggestion).where(
+                Suggestion.tenant_id == tenant_id, Suggestion.state != "draft")) or 0
+
+    def column(html: str, table: str, figure: str) -> dict[str, int]:
+        body = html[html.index(f'id="{table}"'):]
+        body = body[:body.index("</table>")]
+        return {key: int(n) for key, n in re.findall(
+            rf'<tr data-key="(\d+)">.*?data-figure="{figure}">(\d+)<', body, re.S)}
+
+    admin = login(cast.username.tiandong_admin)
+    ranking = admin.get(f"{world.base}/figures").text
+    assert "?by=place" in ranking and "?by=congress" not in ranking  # one congress: nothing to compare it with
+    county = admin.get(f"{world.base}/figures", params={"by": "place"}).text
+    places = column(county, "by-place", "received")
+    assert len(places) >= 1 and sum(places.values()) == received(cast.tenant.tiandong)
+    assert zh("By place of the lead deputy") in county
+
+    with db.session(Scope.system()) as s:
+        city_tenant = s.get(Tenant, cast.tenant.city)
+        assert city_tenant is not None
+        identity.set_password(s, None, city_tenant, cast.user.city_admin, cast.password)
+    city_admin = login(cast.username.city_admin)
+    city = city_admin.get(f"/t/{cast.slug.baise}/suggestions/figures", params={"by": "congress"})
+    assert city.status_code == 200, city.text
+    congresses = column(city.text, "by-congress", "received")
+    assert congresses[str(cast.tenant.tiandong)] == received(cast.tenant.tiandong)
+    assert str(cast.tenant.nanning) not in congresses  # another city's county is not the city's to see
+    book = city_admin.get(f"/t/{cast.slug.baise}/suggestions/figures.xlsx")
+    sheets = openpyxl.load_workbook(io.BytesIO(book.content))
+    assert sheets.sheetnames[1:] == [zh("By congress"), zh("By place")]
+    rows = list(sheets[zh("By congress")].iter_rows(values_only=True))
+    assert rows[0][:2] == (zh("Congress"), zh("Suggestions received"))
+    assert ("田东县人大常委会", received(cast.tenant.tiandong)) in [r[:2] for r in rows[1:]]

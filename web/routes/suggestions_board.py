@@ -100,20 +100,26 @@ def board_page(request: Request, page: PageDep) -> Response:
     return render(request, "suggestions/board.html", context)
 
 
-def xlsx(filename: str, title: str, header: list[str], rows: Iterable[list[Any]]) -> Response:
+Sheet = tuple[str, list[str], Iterable[list[Any]]]  # title, header, rows
+
+
+def xlsx(filename: str, title: str, header: list[str], rows: Iterable[list[Any]], *more: Sheet) -> Response:
+    """A workbook of one sheet (or more), bold header row kept in view."""
     import openpyxl
     from openpyxl.styles import Font
 
     book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
+    first = book.active
+    assert first is not None
+    for i, (name, head, body) in enumerate(((title, header, rows), *more)):
+        sheet = first if i == 0 else book.create_sheet()
+        sheet.title = name[:31]
+        sheet.append(head)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in body:
+            sheet.append(row)
+        sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return Response(buffer.getvalue(), media_type=XLSX,
@@ -155,6 +161,36 @@ def _figures(page: SuggestionPage) -> tuple[list[queries.UnitFigures], list[str]
             list(get_setting(session, tenant.id, "reply_classes")))
 
 
+def _below(request: Request, page: SuggestionPage) -> list[Any]:
+    """This congress and those under it that the viewer may open (a city's counties), from the request's directory."""
+    return [t for t in request.state.access.accessible() if t.path.startswith(page.ctx.tenant.path)]
+
+
+def _by_congress(request: Request, page: SuggestionPage) -> list[queries.Figures]:
+    """This congress and the congresses under it whose suggestions the viewer oversees."""
+    ctx = page.ctx
+    overseen = service.overseen(ctx.session, ctx.principal, _below(request, page))
+    return queries.tenant_figures(ctx.session, overseen, today())
+
+
+def _by_place(page: SuggestionPage) -> list[queries.Figures]:
+    """By node of this congress: the lead deputy's township, street or station."""
+    return queries.node_figures(page.ctx.session, page.ctx.tenant.id, page.ctx.root, today())
+
+
+VIEWS = {"unit": N_("By handling unit"), "place": N_("By place of the lead deputy"), "congress": N_("By congress")}
+
+
+FIGURE_COLUMNS = (N_("Suggestions received"), N_("Suggestions assigned"), N_("Suggestions replied"),
+                  N_("Replied on time"), N_("On-time rate"), N_("Overdue now"))
+AFTER_CLASSES = (N_("Suggestions evaluated"), N_("Satisfaction rate"), N_("Suggestions handled again"))
+
+
+def _figure_row(f: queries.Figures, classes: list[str]) -> list[Any]:
+    return [f.name, f.received, f.assigned, f.answered, f.answered_on_time, _rate(f.on_time_rate), f.overdue,
+            *(f.by_class.get(c, 0) for c in classes), f.evaluated, _rate(f.satisfaction_rate), f.rehandled]
+
+
 def _chart(figures: list[queries.UnitFigures]) -> dict[str, Any]:
     """Bars per handling unit: assigned, answered on time, overdue (the table below says the same)."""
 
@@ -174,13 +210,20 @@ def _chart(figures: list[queries.UnitFigures]) -> dict[str, Any]:
 
 
 @router.get("/t/{slug}/suggestions/figures")
-def figures_page(request: Request, page: PageDep) -> Response:
+def figures_page(request: Request, page: PageDep, by: str = "unit") -> Response:
+    """The figures one view at a time (each a few grouped reads): the handling units' ranking, by place,
+    and for a city, by congress."""
     require_overview(page)
-    figures, classes = _figures(page)
-    return render(request, "suggestions/figures.html", {
-        "figures": figures, "classes": classes, "rate": _rate, "chart": _chart(figures), "base": page.base,
-        **LABELS,
-    })
+    views = {k: v for k, v in VIEWS.items() if k != "congress" or len(_below(request, page)) > 1}
+    by = by if by in views else "unit"
+    context: dict[str, Any] = {"by": by, "views": views, "rate": _rate, "base": page.base, **LABELS}
+    if by == "unit":
+        figures, classes = _figures(page)
+        context.update(figures=figures, classes=classes, chart=_chart(figures))
+    else:
+        context.update(classes=list(get_setting(page.ctx.session, page.ctx.tenant.id, "reply_classes")),
+                       rows=_by_place(page) if by == "place" else _by_congress(request, page))
+    return render(request, "suggestions/figures.html", context)
 
 
 @router.get("/t/{slug}/suggestions/figures.xlsx")
@@ -196,4 +239,12 @@ def figures_sheet(request: Request, page: PageDep) -> Response:
     rows = ([i, f.name, f.assigned, f.answered, f.answered_on_time, _rate(f.on_time_rate), f.overdue,
              *(f.by_class.get(c, 0) for c in classes), f.evaluated, _rate(f.satisfaction_rate), f.rehandled]
             for i, f in enumerate(figures, start=1))
-    return xlsx(f"suggestion-figures-{dt.date.today().isoformat()}.xlsx", gettext("Figures"), header, rows)
+    congresses, nodes = _by_congress(request, page), _by_place(page)
+
+    def head(first: str) -> list[str]:
+        return [gettext(first), *(gettext(h) for h in FIGURE_COLUMNS),
+                *(gettext("Class %(c)s", c=c) for c in classes), *(gettext(h) for h in AFTER_CLASSES)]
+
+    return xlsx(f"suggestion-figures-{dt.date.today().isoformat()}.xlsx", gettext("Figures"), header, rows,
+                (gettext("By congress"), head(N_("Congress")), [_figure_row(f, classes) for f in congresses]),
+                (gettext("By place"), head(N_("Place")), [_figure_row(f, classes) for f in nodes]))
