@@ -65,18 +65,22 @@ def test_yellow_reminds_the_unit_and_red_escalates_to_office_and_leader_once_eac
     sid = assigned_suggestion(session, cast, key_leader=True)
     session.flush()
     set_scope(session, Scope.system())
-    assert sweep.sweep(session, DEADLINE - dt.timedelta(days=30)).reminded == 0  # still green
-    assert sweep.sweep(session, DEADLINE - dt.timedelta(days=10)).reminded == 1
-    assert sweep.sweep(session, DEADLINE - dt.timedelta(days=9)).reminded == 0  # once
+    # What other tests left in the shared database is swept too: the counts are of this suggestion's.
+    sweep.sweep(session, DEADLINE - dt.timedelta(days=30))
+    assert sent(session, sid) == []  # still green
+    assert sweep.sweep(session, DEADLINE - dt.timedelta(days=10)).reminded >= 1
+    sweep.sweep(session, DEADLINE - dt.timedelta(days=9))  # once
     assert sent(session, sid) == [(cast.user.tiandong_handler, "suggestion.due_soon")]
 
     result = sweep.sweep(session, DEADLINE + dt.timedelta(days=1))
-    assert sweep.sweep(session, DEADLINE + dt.timedelta(days=2)).escalated == 0
     overdue = {u for u, k in sent(session, sid) if k == "suggestion.overdue"}
+    sweep.sweep(session, DEADLINE + dt.timedelta(days=2))
+    assert {u for u, k in sent(session, sid) if k == "suggestion.overdue"} == overdue  # once
+    assert len(sent(session, sid)) == 1 + len(overdue)
     # The unit, the supervising leader and the county's office (other tests may add more staff there).
     assert {cast.user.tiandong_handler, cast.user.tiandong_admin, cast.user.tiandong_leader} <= overdue
     assert cast.user.city_admin not in overdue and cast.user.pingguo_admin not in overdue
-    assert result.escalated == len(overdue)
+    assert result.escalated >= len(overdue)
 
 
 def test_answered_suggestions_are_left_alone(open_session: Any, cast: Any) -> None:
@@ -88,7 +92,7 @@ def test_answered_suggestions_are_left_alone(open_session: Any, cast: Any) -> No
     service.reply(session, load_principal(session, cast.user.tiandong_handler), tiandong, sid, reply_class="A",
                   content="已解决", signed_by="李局长", version=s.version, today=TODAY)
     set_scope(session, Scope.system())
-    assert sweep.sweep(session, DEADLINE + dt.timedelta(days=5)) == sweep.SweepResult()
+    sweep.sweep(session, DEADLINE + dt.timedelta(days=5))
     assert sent(session, sid) == []
 
 
