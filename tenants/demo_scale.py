@@ -42,7 +42,7 @@ BATCH = 5000
 HEAVY = {"tiandong": 30, "pingguo": 22}  # percent of the suggestions; the other counties share the rest
 STATE_WEIGHTS = {State.DRAFT: 2, State.SUBMITTED: 3, State.RETURNED: 1, State.REFERENCE: 3, State.ACCEPTED: 3,
                  State.ASSIGNED: 12, State.REASSIGN_REQUESTED: 1, State.REPLIED: 6, State.EVALUATED: 8,
-                 State.REHANDLING: 2, State.CLOSED: 59}
+                 State.REHANDLING: 2, State.CLOSED: 59, State.DISCARDED: 1}
 COLOUR_WEIGHTS = {"red": 25, "yellow": 15, "green": 60}  # of suggestions with a running deadline
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -610,6 +610,14 @@ def _plan_draft(rng: random.Random, clock: _Clock, county: _County, choice: _Cho
     return _opening(rng, choice, clock.last - _days(rng.randint(0, 30)), confirmed=False), None
 
 
+def _plan_discarded(rng: random.Random, clock: _Clock, county: _County, choice: _Choice, colour: str
+                    ) -> tuple[list[Step], int | None]:
+    created = clock.last - _days(rng.randint(5, 60))
+    steps = _opening(rng, choice, created, confirmed=False)
+    steps.append((Action.DISCARD, _between(rng, created, clock.last), {}))
+    return steps, None
+
+
 def _plan_submitted(rng: random.Random, clock: _Clock, county: _County, choice: _Choice, colour: str
                     ) -> tuple[list[Step], int | None]:
     return _opening(rng, choice, clock.last - _days(rng.randint(0, 20))), None
@@ -718,6 +726,7 @@ _PLANNERS: dict[State, Any] = {
     State.REFERENCE: _plan_reference, State.ASSIGNED: _plan_assigned,
     State.REASSIGN_REQUESTED: _plan_reassign_requested, State.REPLIED: _plan_replied,
     State.EVALUATED: _plan_evaluated, State.REHANDLING: _plan_rehandling, State.CLOSED: _plan_closed,
+    State.DISCARDED: _plan_discarded,
 }
 
 
@@ -841,6 +850,9 @@ def _replay(plan: _Plan, clock: _Clock) -> _Rows:
             elif action == Action.CLOSE:
                 s["closed_at"] = at
                 data = {"note": ""}
+            elif action == Action.DISCARD:
+                actor = deputy_user
+                s["closed_at"] = at
             if any(before[k] != s[k] for k in ("state", "number", "deadline", "round", "reply_class",
                                                "evaluation", "is_key", "submitted_at", "closed_at")):
                 s["version"] += 1

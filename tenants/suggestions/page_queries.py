@@ -26,7 +26,7 @@ from renda.tenants.suggestions import service
 from renda.tenants.suggestions.models import Assignment, Attachment, Commitment, Cosigner, Reply, Suggestion
 from renda.tenants.suggestions.queries import colour_expression
 from renda.tenants.suggestions.service import SUBJECT
-from renda.tenants.suggestions.workflow import FINAL_STATES, OPEN_STATES
+from renda.tenants.suggestions.workflow import FINAL_STATES, OPEN_STATES, State
 
 LIST_LIMIT = 200  # a person's own lists; the board pages through everything
 
@@ -85,24 +85,22 @@ def _near(session: Session, tenant_id: int) -> int:
 
 def _listing(session: Session, tenant_id: int, today: dt.date, *extra: Any) -> Any:
     """Suggestion, lead deputy's name, lead unit's name and colour, plus ``extra`` columns."""
-    lead = aliased(Assignment)
     unit = aliased(HandlingUnit)
     shade = colour_expression(today, _near(session, tenant_id)).label("colour")
     return (select(Suggestion, Deputy.name, unit.name, shade, *extra)
             .join(Deputy, Deputy.id == Suggestion.lead_deputy_id)
-            .outerjoin(lead, and_(lead.suggestion_id == Suggestion.id, lead.lead.is_(True), lead.active.is_(True),
-                                  lead.tenant_id == tenant_id))
-            .outerjoin(unit, unit.id == lead.handling_unit_id)
+            .outerjoin(unit, and_(unit.id == Suggestion.lead_unit_id, unit.tenant_id == tenant_id))
             .where(Suggestion.tenant_id == tenant_id))
 
 
 def deputy_suggestions(session: Session, tenant_id: int, deputy_id: int, today: dt.date) -> list[Row]:
-    """The deputy's own suggestions, as lead or co-signer, drafts included, latest first."""
+    """The deputy's own suggestions, as lead or co-signer, drafts included (not those given up), latest first."""
     mine = aliased(Cosigner)
     stmt = (_listing(session, tenant_id, today, mine.id, mine.confirmed_at)
             .outerjoin(mine, and_(mine.suggestion_id == Suggestion.id, mine.deputy_id == deputy_id,
                                   mine.tenant_id == tenant_id))
-            .where(or_(Suggestion.lead_deputy_id == deputy_id, mine.id.is_not(None)))
+            .where(or_(Suggestion.lead_deputy_id == deputy_id, mine.id.is_not(None)),
+                   Suggestion.state != State.DISCARDED.value)
             .order_by(Suggestion.updated_at.desc(), Suggestion.id.desc()).limit(LIST_LIMIT))
     return [Row(s, name, unit, Colour(c), lead=s.lead_deputy_id == deputy_id,
                 confirmed=cosigner_id is None or confirmed_at is not None)

@@ -19,7 +19,7 @@ from renda.tenants import settings as _settings  # noqa: F401 - registers the de
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
 from renda.tenants.suggestions.service import require_oversight
-from renda.tenants.suggestions.workflow import OPEN_STATES
+from renda.tenants.suggestions.workflow import OPEN_STATES, UNSUBMITTED
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "deadline": (Suggestion.deadline.asc().nulls_last(), Suggestion.id.desc()),
@@ -27,6 +27,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "updated": (Suggestion.updated_at.desc(), Suggestion.id.desc()),
 }
 OPEN = sorted(s.value for s in OPEN_STATES)
+UNSUBMITTED_VALUES = sorted(s.value for s in UNSUBMITTED)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date 
     near = int(get_setting(session, tenant_id, "near_due_days"))
     colour = colour_expression(today, near).label("colour")
     unit = aliased(HandlingUnit)
-    conditions: list[Any] = [Suggestion.tenant_id == tenant_id, Suggestion.state != "draft"]
+    conditions: list[Any] = [Suggestion.tenant_id == tenant_id, Suggestion.state.not_in(UNSUBMITTED_VALUES)]
     if wanted.state:
         conditions.append(Suggestion.state == wanted.state)
     if wanted.category:
@@ -259,7 +260,7 @@ def _grouped(session: Session, key: Any, where: list[Any], today: dt.date, joins
                                                          Suggestion.tenant_id == Reply.tenant_id)))
     for target, on in joins:
         stmt, replies = stmt.join(target, on), replies.join(target, on)
-    wanted = [Suggestion.state != "draft", *where]
+    wanted = [Suggestion.state.not_in(UNSUBMITTED_VALUES), *where]
     out = {k: Figures(0, "", received=int(n or 0), assigned=int(assigned or 0), answered=int(answered or 0),
                       overdue=int(over or 0), evaluated=int(ev or 0), satisfied=int(sat or 0), rehandled=int(re or 0))
            for k, n, assigned, answered, over, ev, sat, re in session.execute(stmt.where(*wanted).group_by(key))}

@@ -93,7 +93,7 @@ def may_see(session: Session, actor: Principal, tenant: Tenant, suggestion: Sugg
             Cosigner.tenant_id == tenant.id, Cosigner.suggestion_id == suggestion.id)))
         if deputy_ids & cosigners:
             return True
-    if suggestion.state == State.DRAFT:
+    if suggestion.state in workflow.UNSUBMITTED:
         return False
     if oversees(session, actor, tenant):
         return True
@@ -298,6 +298,16 @@ def remove_attachment(session: Session, actor: Principal, tenant: Tenant, attach
     suggestion.updated_at = utcnow()  # a revision: the version moves, so a form opened before is stale
     return _done(session, actor, suggestion, step, before,
                  {"removed_attachment_id": attachment.id, "filename": attachment.filename})
+
+
+def discard(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, version: int | None
+            ) -> Suggestion:
+    """The lead deputy gives up a draft: it leaves their lists (a withdrawn one keeps its number, unused)."""
+    suggestion = access_suggestion(session, actor, tenant, suggestion_id)
+    step, _ = _take(session, actor, tenant, suggestion, Action.DISCARD, version)
+    before = _snapshot(suggestion)
+    suggestion.closed_at = utcnow()  # when it ended, as for every final state
+    return _done(session, actor, suggestion, step, before)
 
 
 def withdraw(session: Session, actor: Principal, tenant: Tenant, suggestion_id: int, *, version: int | None

@@ -26,6 +26,7 @@ class State(StrEnum):
     EVALUATED = "evaluated"  # 已评价 (满意/基本满意)
     REHANDLING = "rehandling"  # 重新办理 (after 不满意)
     CLOSED = "closed"  # 办结
+    DISCARDED = "discarded"  # 已放弃: a draft its deputy gave up (never reviewed; ends here)
 
 
 class Action(StrEnum):
@@ -46,6 +47,7 @@ class Action(StrEnum):
     EVALUATE_DISSATISFIED = "evaluate_dissatisfied"
     CLOSE = "close"
     MARK_KEY = "mark_key"  # 重点建议 with a supervising leader; no change of state
+    DISCARD = "discard"  # the lead deputy gives up a draft (kept, out of every list)
 
 
 class Who(StrEnum):
@@ -76,6 +78,7 @@ STEPS: tuple[Step, ...] = (
     Step(Action.SUBMIT, State.DRAFT, State.SUBMITTED, P.SUGGESTION_SUBMIT, Who.LEAD_DEPUTY),
     Step(Action.SUBMIT, State.RETURNED, State.SUBMITTED, P.SUGGESTION_SUBMIT, Who.LEAD_DEPUTY),
     Step(Action.WITHDRAW, State.SUBMITTED, State.DRAFT, P.SUGGESTION_SUBMIT, Who.LEAD_DEPUTY),
+    Step(Action.DISCARD, State.DRAFT, State.DISCARDED, P.SUGGESTION_SUBMIT, Who.LEAD_DEPUTY),
     Step(Action.ACCEPT, State.SUBMITTED, State.ACCEPTED, P.SUGGESTION_REVIEW, Who.STAFF),
     Step(Action.RETURN, State.SUBMITTED, State.RETURNED, P.SUGGESTION_REVIEW, Who.STAFF),
     Step(Action.TO_REFERENCE, State.SUBMITTED, State.REFERENCE, P.SUGGESTION_REVIEW, Who.STAFF),
@@ -100,7 +103,9 @@ STEPS: tuple[Step, ...] = (
 _BY_KEY = {(s.source, s.action): s for s in STEPS}
 
 OPEN_STATES = frozenset({State.ASSIGNED, State.REASSIGN_REQUESTED, State.REHANDLING})  # a deadline runs
-FINAL_STATES = frozenset({State.CLOSED, State.REFERENCE})
+FINAL_STATES = frozenset({State.CLOSED, State.REFERENCE, State.DISCARDED})
+# Never before the congress office: not on the board, not in the figures, not for staff to open.
+UNSUBMITTED = frozenset({State.DRAFT, State.DISCARDED})
 
 
 class StepRefused(ValueError):
@@ -109,7 +114,8 @@ class StepRefused(ValueError):
     def __init__(self, state: State, action: Action) -> None:
         super().__init__(f"{action} is not possible in state {state}")
         self.state, self.action = state, action
-        self.msgid = (N_("This suggestion is closed: nothing more can be done to it.") if state in FINAL_STATES
+        self.msgid = (N_("This draft was given up: nothing more can be done to it.") if state == State.DISCARDED
+                      else N_("This suggestion is closed: nothing more can be done to it.") if state in FINAL_STATES
                       else N_("This step is not possible at the suggestion's current stage."))
 
 

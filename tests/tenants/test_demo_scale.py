@@ -97,7 +97,7 @@ def test_every_workflow_state_is_generated_in_every_county(session: Session,
 def test_numbers_run_without_gaps_in_each_series_and_the_counters_continue_them(session: Session) -> None:
     numbers: dict[tuple[int, str], list[int]] = defaultdict(list)
     for s in all_suggestions(session):
-        assert (s.number is None) == (s.state == State.DRAFT), (s.id, s.state, s.number)
+        assert (s.number is None) == (s.state in (State.DRAFT, State.DISCARDED)), (s.id, s.state, s.number)
         assert s.series == service.series_of(s.term, s.session_no)
         if s.number is not None:
             numbers[(s.tenant_id, s.series)].append(s.number)
@@ -144,7 +144,7 @@ def test_facts_agree_with_each_state(session: Session) -> None:
         if state == State.EVALUATED:
             assert s.evaluation in ("satisfied", "basically")
         assert (s.closed_at is not None) == (state in workflow.FINAL_STATES)
-        assert (s.submitted_at is None) == (state == State.DRAFT)
+        assert (s.submitted_at is None) == (state in (State.DRAFT, State.DISCARDED))
         assert (s.supervisor_user_id is not None) == s.is_key
         if replies[s.id] and replies[s.id][-1].round == s.round and s.deadline:
             replied = replies[s.id][-1].replied_at
@@ -272,7 +272,8 @@ def test_the_figures_by_congress_and_by_place_match_the_rows_they_count(scaled: 
         root = s.get(OrgUnit, tiandong.root_org_unit_id)
         assert root is not None
         by_place = queries.node_figures(s, tiandong.id, root, TODAY)
-        submitted = [x for x in s.scalars(select(Suggestion).where(Suggestion.state != State.DRAFT))]
+        submitted = [x for x in s.scalars(select(Suggestion).where(
+            Suggestion.state.not_in([State.DRAFT, State.DISCARDED])))]
         places = dict(s.execute(select(Deputy.id, OrgUnit.path).join(OrgUnit, OrgUnit.id == Deputy.org_unit_id)).all())
         children = {n.id: n.path for n in s.scalars(select(OrgUnit).where(OrgUnit.parent_id == root.id))}
         first = {(r.suggestion_id): r for r in s.scalars(select(Reply).where(Reply.round == 1))}

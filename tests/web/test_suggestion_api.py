@@ -212,3 +212,15 @@ def test_the_api_lists_a_drafts_documents_and_the_deputy_removes_one(
                 {"version": other["version"]}, expect=404)["error"] == "not_found"  # not that draft's
     s = call(deputy, f"{url}/attachments/{attachment_id}/remove", {"version": made["version"]})
     assert s["attachments"] == [] and s["timeline"][-1]["data"]["filename"] == "说明.pdf"
+
+
+def test_the_api_gives_up_a_draft(login: Any, cast: Any, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    made = call(deputy, world.api, {"title": f"接口放弃{world.tag}", "content": "内容", "term": 17}, expect=201)
+    url = f"{world.api}/{made['id']}"
+    s = call(deputy, f"{url}/discard", {"version": made["version"]})
+    assert s["state"] == "discarded" and s["timeline"][-1]["action"] == "discard"
+    assert call(deputy, f"{url}/submit", {"version": s["version"]}, expect=409)["error"] == "conflict"
+    admin = login(cast.username.tiandong_admin)
+    assert admin.get(url).status_code == 404
+    assert admin.get(world.api, params={"q": f"接口放弃{world.tag}"}).json()["total"] == 0

@@ -448,6 +448,33 @@ def test_the_lead_deputy_withdraws_a_submitted_suggestion_until_it_is_reviewed(
     assert state_of(db, sid).state == "accepted"
 
 
+def test_the_lead_deputy_gives_up_a_draft_and_it_leaves_every_list(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace) -> None:
+    deputy = login(cast.username.tiandong_deputy)
+    title = f"放弃的草稿{world.tag}"
+    sid = draft(deputy, world, title, cosigners=[str(world.cosigner)])
+    url = f"{world.base}/{sid}"
+    assert '<details id="step-discard">' in deputy.get(url).text
+    cosigner = login(world.cosigner_name)
+    assert post(cosigner, f"{url}/discard", {"version": version(cosigner, url)}).status_code == 403
+    assert state_of(db, sid).state == "draft"
+
+    step(deputy, url, "discard")
+    gone = state_of(db, sid)
+    assert (gone.state, gone.number) == ("discarded", None) and gone.closed_at is not None
+    page = deputy.get(f"{url}?done=discard").text
+    assert zh("The draft is given up: it no longer appears in your lists.") in page
+    assert 'data-state="discarded"' in page and 'id="step-' not in page and f'href="{url}/edit"' not in page
+    assert title not in deputy.get(world.base).text  # out of the deputy's lists
+    assert title not in cosigner.get(world.base).text
+    late = post(deputy, f"{url}/submit", {"version": version(deputy, url)})
+    assert late.status_code == 409 and zh("This draft was given up: nothing more can be done to it.") in late.text
+
+    admin = login(cast.username.tiandong_admin)  # never before the office
+    assert admin.get(url).status_code == 404
+    assert ids(admin.get(f"{world.base}/board", params={"q": title}).text) == []
+
+
 # --- what the pages say -----------------------------------------------------------------------------
 
 
@@ -636,7 +663,7 @@ def test_the_figures_add_up_by_congress_for_the_city_and_by_place_for_the_county
     def received(tenant_id: int) -> int:
         with db.session(Scope.system()) as s:
             return s.scalar(select(func.count()).select_from(Suggestion).where(
-                Suggestion.tenant_id == tenant_id, Suggestion.state != "draft")) or 0
+                Suggestion.tenant_id == tenant_id, Suggestion.state.not_in(["draft", "discarded"]))) or 0
 
     def column(html: str, table: str, figure: str) -> dict[str, int]:
         body = html[html.index(f'id="{table}"'):]

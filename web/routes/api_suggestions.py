@@ -404,6 +404,13 @@ def withdraw(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDe
                                                                   version=body.version))
 
 
+@router.post("/{suggestion_id:int}/discard", response_model=SuggestionDetailOut)
+def discard(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+    c = page.ctx
+    return _stepped(page, suggestion_id, lambda: service.discard(c.session, c.principal, c.tenant, suggestion_id,
+                                                                 version=body.version))
+
+
 @router.post("/{suggestion_id:int}/contact", response_model=SuggestionDetailOut)
 def contact(page: ApiPage, suggestion_id: int, body: ContactIn) -> SuggestionDetailOut:
     c = page.ctx

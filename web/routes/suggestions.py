@@ -49,6 +49,7 @@ STATE_LABELS = {
     State.EVALUATED: N_("Evaluated"),
     State.REHANDLING: N_("Being handled again"),
     State.CLOSED: N_("Closed"),
+    State.DISCARDED: N_("Given up"),
 }
 COLOUR_LABELS = {"red": N_("Overdue"), "yellow": N_("Near due"), "green": N_("On schedule"),
                  "none": N_("No deadline running")}
@@ -71,6 +72,7 @@ EVENT_LABELS = {
     "evaluate_dissatisfied": N_("Found the reply unsatisfactory: to be handled again"),
     "close": N_("Closed the suggestion"), "mark_key": N_("Made it a key suggestion"),
     "commitment_fulfilled": N_("Reported the commitment fulfilled"), "attach": N_("Attached a document"),
+    "discard": N_("Gave up the draft"),
 }
 DONE_LABELS = {
     "create": N_("The draft is saved. Invite your co-signers to confirm, then submit it."),
@@ -82,6 +84,7 @@ DONE_LABELS = {
     "evaluate": N_("Thank you: your evaluation is recorded."), "close": N_("The suggestion is closed."),
     "key": N_("It is now a key suggestion."), "fulfil": N_("The commitment is reported fulfilled."),
     "edit": N_("The draft is saved."), "detach": N_("The document is removed from the draft."),
+    "discard": N_("The draft is given up: it no longer appears in your lists."),
     "withdraw": N_("The suggestion is withdrawn: it is a draft again and keeps its number."),
 }
 # The step a viewer most likely came for, opened first on the page (the others stay folded).
@@ -224,6 +227,7 @@ def available_forms(actor: Principal, page: SuggestionPage, found: page_queries.
         "edit": Action.EDIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
         "submit": Action.SUBMIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
         "withdraw": Action.WITHDRAW in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
+        "discard": Action.DISCARD in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
         "cosign": s.state in (State.DRAFT, State.RETURNED) and viewer.deputy is not None and any(
             c.deputy_id == viewer.deputy.id and c.confirmed_at is None for c in found.cosigners),
         "review": bool(steps & {Action.ACCEPT, Action.RETURN, Action.TO_REFERENCE})

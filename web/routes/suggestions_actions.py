@@ -53,6 +53,13 @@ def withdraw(request: Request, page: PageDep, suggestion_id: int, version: F = "
         c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
 
 
+@router.post(PATH + "/discard")
+def discard(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+    c = page.ctx
+    return take_step(request, page, suggestion_id, "discard", {}, lambda: service.discard(
+        c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
+
+
 @router.post(PATH + "/cosign")
 def cosign(request: Request, page: PageDep, suggestion_id: int) -> Response:
     c = page.ctx

@@ -16,7 +16,7 @@ from renda.platform.deadlines import Colour
 from renda.platform.errors import N_
 from renda.platform.tenancy.settings import get_setting
 from renda.tenants.suggestions import queries, service
-from renda.tenants.suggestions.workflow import State
+from renda.tenants.suggestions.workflow import UNSUBMITTED, State
 from renda.web.i18n import gettext
 from renda.web.render import render
 from renda.web.routes.suggestions import (
@@ -32,7 +32,7 @@ from renda.web.routes.suggestions import (
 
 router = APIRouter()
 
-BOARD_STATES = [s for s in State if s != State.DRAFT]
+BOARD_STATES = [s for s in State if s not in UNSUBMITTED]
 COLOURS = [Colour.RED, Colour.YELLOW, Colour.GREEN]
 SORT_LABELS = {"deadline": N_("Deadline"), "number": N_("Number"), "updated": N_("Last change")}
 PER_PAGE = 50
