@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from renda.platform.access.policy import Principal, Target, can
@@ -107,13 +107,37 @@ def deputy_suggestions(session: Session, tenant_id: int, deputy_id: int, today: 
             for s, name, unit, c, cosigner_id, confirmed_at in session.execute(stmt)]
 
 
-def in_states(session: Session, tenant_id: int, states: list[str], today: dt.date) -> dict[str, list[Row]]:
-    """The office's queues: suggestions waiting in each of ``states``, oldest first."""
-    stmt = (_listing(session, tenant_id, today).where(Suggestion.state.in_(states))
-            .order_by(Suggestion.submitted_at, Suggestion.id).limit(LIST_LIMIT * len(states)))
-    out: dict[str, list[Row]] = {state: [] for state in states}
-    for s, name, unit, c in session.execute(stmt):
-        out[s.state].append(Row(s, name, unit, Colour(c)))
+QUEUE_SHOWN = 20  # rows of each work list on the entry page; the board has the rest
+
+
+@dataclass
+class Listed:
+    """The first rows of a work list, and how many there are in all."""
+
+    rows: list[Row] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def in_states(session: Session, tenant_id: int, states: list[str], today: dt.date,
+              shown: int | None = None) -> dict[str, Listed]:
+    """The office's queues: the oldest ``shown`` suggestions waiting in each of ``states``, and how many
+    wait in each, in one statement (window functions rank and count each state's rows)."""
+    shown = shown or QUEUE_SHOWN
+    ranked = (select(Suggestion.id.label("id"),
+                     func.row_number().over(partition_by=Suggestion.state,
+                                            order_by=(Suggestion.submitted_at, Suggestion.id)).label("rank"),
+                     func.count().over(partition_by=Suggestion.state).label("total"))
+              .where(Suggestion.tenant_id == tenant_id, Suggestion.state.in_(states))).subquery()
+    stmt = (_listing(session, tenant_id, today, ranked.c.total).join(ranked, ranked.c.id == Suggestion.id)
+            .where(ranked.c.rank <= shown).order_by(Suggestion.submitted_at, Suggestion.id))
+    out: dict[str, Listed] = {state: Listed() for state in states}
+    for s, name, unit, c, total in session.execute(stmt):
+        out[s.state].rows.append(Row(s, name, unit, Colour(c)))
+        out[s.state].total = int(total)
     return out
 
 
@@ -136,20 +160,35 @@ def unit_suggestions(session: Session, tenant_id: int, unit_ids: frozenset[int],
     return list(rows.values())
 
 
-def supervision(session: Session, tenant_id: int, today: dt.date) -> tuple[list[Row], list[Row]]:
-    """The leaders' view: key suggestions still open, and every overdue (red) one."""
+def supervision(session: Session, tenant_id: int, today: dt.date, shown: int | None = None
+                ) -> tuple[Listed, Listed]:
+    """The leaders' view: key suggestions still open, and every overdue (red) one, the first ``shown`` of
+    each by deadline and how many of each there are, in one statement."""
+    shown = shown or QUEUE_SHOWN
     near = _near(session, tenant_id)
     red = colour_expression(today, near) == Colour.RED.value
     open_key = and_(Suggestion.is_key.is_(True), Suggestion.state.not_in(sorted(FINAL_STATES)))
-    stmt = (_listing(session, tenant_id, today).where(or_(open_key, red))
-            .order_by(Suggestion.deadline.asc().nulls_last(), Suggestion.id).limit(LIST_LIMIT))
-    key, overdue = [], []
-    for s, name, unit, c in session.execute(stmt):
+    by_deadline = (Suggestion.deadline.asc().nulls_last(), Suggestion.id)
+    is_red, is_key = case((red, 1), else_=0), case((open_key, 1), else_=0)
+    ranked = (select(Suggestion.id.label("id"), is_red.label("is_red"), is_key.label("is_key"),
+                     func.row_number().over(partition_by=is_red, order_by=by_deadline).label("red_rank"),
+                     func.row_number().over(partition_by=is_key, order_by=by_deadline).label("key_rank"),
+                     func.sum(is_red).over().label("red_total"), func.sum(is_key).over().label("key_total"))
+              .where(Suggestion.tenant_id == tenant_id, or_(open_key, red))).subquery()
+    stmt = (_listing(session, tenant_id, today, ranked.c.is_red, ranked.c.is_key, ranked.c.red_total,
+                     ranked.c.key_total)
+            .join(ranked, ranked.c.id == Suggestion.id)
+            .where(or_(and_(ranked.c.is_red == 1, ranked.c.red_rank <= shown),
+                       and_(ranked.c.is_key == 1, ranked.c.key_rank <= shown)))
+            .order_by(*by_deadline))
+    key, overdue = Listed(), Listed()
+    for s, name, unit, c, red_row, key_row, reds, keys in session.execute(stmt):
         row = Row(s, name, unit, Colour(c))
-        if s.is_key and s.state not in FINAL_STATES:
-            key.append(row)
-        if row.colour == Colour.RED:
-            overdue.append(row)
+        key.total, overdue.total = int(keys or 0), int(reds or 0)
+        if key_row and len(key.rows) < shown:
+            key.rows.append(row)
+        if red_row and len(overdue.rows) < shown:
+            overdue.rows.append(row)
     return key, overdue
 
 

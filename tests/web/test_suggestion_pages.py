@@ -26,7 +26,7 @@ from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.platform.timeline import TimelineEvent
 from renda.tenants.deputies.models import Deputy
-from renda.tenants.suggestions import service
+from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Commitment, Cosigner, Reply, Suggestion
 from renda.web import i18n
 from renda.web.routes.suggestions import EVENT_LABELS, LOCAL_TIME, STATE_LABELS
@@ -473,6 +473,34 @@ def test_the_lead_deputy_gives_up_a_draft_and_it_leaves_every_list(
     admin = login(cast.username.tiandong_admin)  # never before the office
     assert admin.get(url).status_code == 404
     assert ids(admin.get(f"{world.base}/board", params={"q": title}).text) == []
+
+
+def test_the_work_lists_show_their_first_rows_how_many_there_are_and_where_the_rest_are(
+        login: Any, cast: Any, db: Database, world: SimpleNamespace, board: SimpleNamespace,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(page_queries, "QUEUE_SHOWN", 1)
+    deputy = login(cast.username.tiandong_deputy)
+    for i in range(2):
+        submitted(deputy, world, f"排队{world.tag}-{i}")
+    with db.session(Scope.system()) as s:
+        waiting = s.scalar(select(func.count()).select_from(Suggestion).where(
+            Suggestion.tenant_id == cast.tenant.tiandong, Suggestion.state == "submitted")) or 0
+        red = s.scalar(select(func.count()).select_from(Suggestion).where(
+            Suggestion.tenant_id == cast.tenant.tiandong, Suggestion.state.in_(["assigned", "rehandling"]),
+            Suggestion.deadline < dt.date.today())) or 0
+    assert waiting >= 2 and red >= 3
+    admin = login(cast.username.tiandong_admin)
+    page = admin.get(world.base).text
+    queue = page[page.index('id="review-queue"'):page.index('id="assign-queue"')]
+    assert f"({waiting})" in queue and len(re.findall(r'<tr id="to-review-\d', queue)) == 1
+    assert f'href="{world.base}/board?state=submitted"' in queue
+    assert zh("The first %(shown)s of %(total)s are shown: see them all on the board") % {
+        "shown": 1, "total": waiting} in queue
+    leader = login(cast.username.tiandong_leader)
+    watch = leader.get(world.base).text
+    overdue = watch[watch.index('id="overdue"'):watch.index('id="key-suggestions"')]
+    assert f"({red})" in overdue and len(re.findall(r'<tr id="red-\d', overdue)) == 1
+    assert f'href="{world.base}/board?colour=red"' in overdue
 
 
 # --- what the pages say -----------------------------------------------------------------------------

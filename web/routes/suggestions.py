@@ -191,11 +191,12 @@ def suggestions_home(request: Request, page: PageDep) -> Response:
     mine = page_queries.deputy_suggestions(session, tenant.id, viewer.deputy.id, day) if viewer.deputy else []
     waiting = [r for r in mine if not r.lead and not r.confirmed
                and r.suggestion.state in (State.DRAFT, State.RETURNED)]
-    queues: dict[str, list[page_queries.Row]] = {}
+    queues: dict[str, page_queries.Listed] = {}
     if viewer.reviews or viewer.assigns:
         queues = page_queries.in_states(session, tenant.id, [State.SUBMITTED.value, State.ACCEPTED.value,
                                                             State.REASSIGN_REQUESTED.value], day)
-    key, overdue = page_queries.supervision(session, tenant.id, day) if viewer.supervises else ([], [])
+    key, overdue = page_queries.supervision(session, tenant.id, day) if viewer.supervises else (
+        page_queries.Listed(), page_queries.Listed())
     return render(request, "suggestions/index.html", {
         "viewer": viewer, "mine": mine, "waiting": waiting, "queues": queues,
         "unit_rows": page_queries.unit_suggestions(session, tenant.id, viewer.unit_ids, day),
