@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.audit import AuditEntry
@@ -28,7 +28,7 @@ from renda.platform.tenancy import admin_queries
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant, TenantSetting
 
-from web_support import sign_in
+from web_support import count_statements, sign_in
 
 PASSWORD = "admin-pages-pass-1"
 TIME = re.compile(r"<time>\d{4}-\d{2}-\d{2} \d{2}:\d{2}</time>")
@@ -123,19 +123,6 @@ def _actions(db: Database, tenant_id: int, object_type: str, object_id: int) -> 
             AuditEntry.object_id == str(object_id)).order_by(AuditEntry.id)))
 
 
-@contextmanager
-def _count_statements(client: TestClient) -> Iterator[list[str]]:
-    engine = client.app.state.db.engine  # type: ignore[attr-defined]
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- every page renders for the county's staff --------------------------------------------------
@@ -296,11 +283,11 @@ def test_tree_page_statements_do_not_grow_with_the_townships(admin: TestClient, 
                                                              world: SimpleNamespace) -> None:
     url = f"/t/{world.slug}/org"
     admin.get(url)
-    with _count_statements(admin) as first:
+    with count_statements(admin) as first:
         assert admin.get(url).status_code == 200
     for i in range(3):
         _post(admin, url, {"parent_id": world.root, "kind": "township", "name": f"新镇{i}"})
-    with _count_statements(admin) as second:
+    with count_statements(admin) as second:
         assert admin.get(url).status_code == 200
     assert len(second) == len(first)
 
@@ -405,14 +392,14 @@ def test_a_long_user_list_says_it_is_cut_short_and_a_search_finds_the_rest(
 def test_users_page_statements_do_not_grow_with_the_users(admin: TestClient, world: SimpleNamespace) -> None:
     url = f"/t/{world.slug}/users"
     admin.get(url)
-    with _count_statements(admin) as first:
+    with count_statements(admin) as first:
         assert admin.get(url).status_code == 200
     for i in range(3):
         created = _post(admin, url, {"username": f"bulk{i}.{secrets.token_hex(3)}", "display_name": f"批量{i}",
                                      "password": "long-enough-1"})
         user_id = created.headers["location"].split("/")[-1].split("?")[0]
         _post(admin, f"{url}/{user_id}/grants", {"role": "observer", "scope": f"org:{world.pingma}"})
-    with _count_statements(admin) as second:
+    with count_statements(admin) as second:
         assert admin.get(url).status_code == 200
     assert len(second) == len(first)
 

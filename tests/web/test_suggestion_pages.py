@@ -10,15 +10,13 @@ import datetime as dt
 import io
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
@@ -31,7 +29,7 @@ from renda.tenants.suggestions.models import Commitment, Cosigner, Reply, Sugges
 from renda.web import i18n
 from renda.web.routes.suggestions import EVENT_LABELS, LOCAL_TIME, STATE_LABELS
 
-from web_support import linked_deputy, post_form
+from web_support import count_statements, linked_deputy, post_form
 
 TOKEN = re.compile(r'name="client_token" value="([^"]+)"')
 STALE = "Someone changed this suggestion in the meantime. Reload it and try again."
@@ -602,19 +600,6 @@ def ids(html: str) -> list[str]:
     return re.findall(r'<tr id="row-(\d+)"', html)
 
 
-@contextmanager
-def statements(client: TestClient) -> Iterator[list[str]]:
-    engine = client.app.state.db.engine  # type: ignore[attr-defined]
-    seen: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_the_board_filters_by_colour_and_unit_and_counts_each_colour(
@@ -650,7 +635,7 @@ def test_the_board_takes_a_fixed_number_of_statements_whatever_the_page_size(
     admin = login(cast.username.tiandong_admin)
     totals, own = [], []
     for per_page in (1, 9, 50):
-        with statements(admin) as seen:
+        with count_statements(admin) as seen:
             response = admin.get(f"{world.base}/board", params={"q": board.q, "colour": "", "per_page": per_page})
         assert response.status_code == 200 and len(ids(response.text)) == min(per_page, 9)
         totals.append(len(seen))
@@ -659,7 +644,7 @@ def test_the_board_takes_a_fixed_number_of_statements_whatever_the_page_size(
     assert totals[0] == totals[1] == totals[2], totals
     assert len(own[2]) == 4, own[2]  # the setting, rows, colour counts, the filters' lists (one UNION)
     assert totals[0] <= 10, totals  # with sign-in (scope, user and grants, directory), tenant root, badge
-    with statements(admin) as seen:
+    with count_statements(admin) as seen:
         partial = admin.get(f"{world.base}/board", params={"q": board.q, "unit": cast.unit.tiandong_court,
                                                            "colour": "yellow"},
                             headers={"HX-Request": "true", "HX-Target": "board-rows"})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from renda.platform.config import Settings
 from renda.platform.tenancy.models import Tenant
@@ -50,3 +52,19 @@ def linked_deputy(s: Any, tenant: Tenant, user_id: int, name: str, org_unit_id: 
         s.add(found)
         s.flush()
     return int(found.id)
+
+
+@contextmanager
+def count_statements(client: TestClient) -> Iterator[list[str]]:
+    """The SQL statements the client's app sends while the block runs (before_cursor_execute)."""
+    engine = client.app.state.db.engine  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -168,26 +168,32 @@ def _below(request: Request, page: SuggestionPage) -> list[Any]:
 
 def _by_congress(request: Request, page: SuggestionPage) -> list[queries.Figures]:
     """This congress and the congresses under it whose suggestions the viewer oversees."""
-    ctx = page.ctx
-    overseen = service.overseen(ctx.session, ctx.principal, _below(request, page))
-    return queries.tenant_figures(ctx.session, overseen, today())
+    return queries.tenant_figures_for(page.ctx.session, page.ctx.principal, _below(request, page), today())
 
 
 def _by_place(page: SuggestionPage) -> list[queries.Figures]:
     """By node of this congress: the lead deputy's township, street or station."""
-    return queries.node_figures(page.ctx.session, page.ctx.tenant.id, page.ctx.root, today())
+    return queries.node_figures_for(page.ctx.session, page.ctx.principal, page.ctx.tenant, page.ctx.root, today())
 
 
 VIEWS = {"unit": N_("By handling unit"), "place": N_("By place of the lead deputy"), "congress": N_("By congress")}
 
 
-FIGURE_COLUMNS = (N_("Suggestions received"), N_("Suggestions assigned"), N_("Suggestions replied"),
-                  N_("Replied on time"), N_("On-time rate"), N_("Overdue now"))
+FIGURE_COLUMNS = (N_("Suggestions assigned"), N_("Suggestions replied"), N_("Replied on time"), N_("On-time rate"),
+                  N_("Overdue now"))
 AFTER_CLASSES = (N_("Suggestions evaluated"), N_("Satisfaction rate"), N_("Suggestions handled again"))
 
 
-def _figure_row(f: queries.Figures, classes: list[str]) -> list[Any]:
-    return [f.name, f.received, f.assigned, f.answered, f.answered_on_time, _rate(f.on_time_rate), f.overdue,
+def _figure_header(first: str, classes: list[str], received: bool) -> list[str]:
+    """A figures sheet's header: the row's name, (received), the figures, a column per class, the rest."""
+    return [gettext(first), *([gettext("Suggestions received")] if received else []),
+            *(gettext(h) for h in FIGURE_COLUMNS), *(gettext("Class %(c)s", c=c) for c in classes),
+            *(gettext(h) for h in AFTER_CLASSES)]
+
+
+def _figure_row(f: queries.UnitFigures | queries.Figures, classes: list[str], received: bool) -> list[Any]:
+    return [f.name, *([f.received] if received and isinstance(f, queries.Figures) else []), f.assigned,
+            f.answered, f.answered_on_time, _rate(f.on_time_rate), f.overdue,
             *(f.by_class.get(c, 0) for c in classes), f.evaluated, _rate(f.satisfaction_rate), f.rehandled]
 
 
@@ -230,21 +236,11 @@ def figures_page(request: Request, page: PageDep, by: str = "unit") -> Response:
 def figures_sheet(request: Request, page: PageDep) -> Response:
     require_overview(page)
     figures, classes = _figures(page)
-    header = [gettext(h) for h in (N_("Rank"), N_("Handling unit"), N_("Suggestions assigned"),
-                                   N_("Suggestions replied"), N_("Replied on time"), N_("On-time rate"),
-                                   N_("Overdue now"))]
-    header += [gettext("Class %(c)s", c=c) for c in classes]
-    header += [gettext(h) for h in (N_("Suggestions evaluated"), N_("Satisfaction rate"),
-                                    N_("Suggestions handled again"))]
-    rows = ([i, f.name, f.assigned, f.answered, f.answered_on_time, _rate(f.on_time_rate), f.overdue,
-             *(f.by_class.get(c, 0) for c in classes), f.evaluated, _rate(f.satisfaction_rate), f.rehandled]
-            for i, f in enumerate(figures, start=1))
+    header = [gettext("Rank"), *_figure_header(N_("Handling unit"), classes, received=False)]
+    rows = ([i, *_figure_row(f, classes, received=False)] for i, f in enumerate(figures, start=1))
     congresses, nodes = _by_congress(request, page), _by_place(page)
-
-    def head(first: str) -> list[str]:
-        return [gettext(first), *(gettext(h) for h in FIGURE_COLUMNS),
-                *(gettext("Class %(c)s", c=c) for c in classes), *(gettext(h) for h in AFTER_CLASSES)]
-
     return xlsx(f"suggestion-figures-{dt.date.today().isoformat()}.xlsx", gettext("Figures"), header, rows,
-                (gettext("By congress"), head(N_("Congress")), [_figure_row(f, classes) for f in congresses]),
-                (gettext("By place"), head(N_("Place")), [_figure_row(f, classes) for f in nodes]))
+                (gettext("By congress"), _figure_header(N_("Congress"), classes, received=True),
+                 [_figure_row(f, classes, received=True) for f in congresses]),
+                (gettext("By place"), _figure_header(N_("Place"), classes, received=True),
+                 [_figure_row(f, classes, received=True) for f in nodes]))
