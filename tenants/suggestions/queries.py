@@ -18,7 +18,7 @@ from renda.platform.tenancy.settings import get_setting
 from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
-from renda.tenants.suggestions.service import require_oversight
+from renda.tenants.suggestions.service import overseen, require_oversight
 from renda.tenants.suggestions.workflow import OPEN_STATES, UNSUBMITTED
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -89,6 +89,18 @@ def unit_figures_for(session: Session, actor: Principal, tenant: Tenant,
                      today: dt.date | None = None) -> list[UnitFigures]:
     require_oversight(session, actor, tenant)
     return unit_figures(session, tenant.id, today)
+
+
+def node_figures_for(session: Session, actor: Principal, tenant: Tenant, root: OrgUnit,
+                     today: dt.date | None = None) -> list[Figures]:
+    require_oversight(session, actor, tenant)
+    return node_figures(session, tenant.id, root, today)
+
+
+def tenant_figures_for(session: Session, actor: Principal, tenants: Sequence[Tenant],
+                       today: dt.date | None = None) -> list[Figures]:
+    """The congresses among ``tenants`` whose every suggestion the actor sees; the others are left out."""
+    return tenant_figures(session, overseen(session, actor, tenants), today)
 
 
 def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date | None = None) -> Board:

@@ -17,7 +17,7 @@ from renda.platform.db import Scope, set_scope
 from renda.platform.errors import Conflict, NotFound, ValidationFailed
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
-from renda.platform.tenancy.models import Tenant
+from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.timeline import TimelineEvent, events
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import queries, service
@@ -259,11 +259,18 @@ def test_the_board_and_figures_are_for_those_who_oversee_the_county(name: str, a
     w = world
     to_assigned(w)
     actor = w.as_(name)
+    root = w.session.get(OrgUnit, w.tiandong.root_org_unit_id)
+    assert root is not None
     if allowed:
         assert queries.board_for(w.session, actor, w.tiandong, queries.BoardFilter(), TODAY).total >= 1
         assert queries.unit_figures_for(w.session, actor, w.tiandong, TODAY)
+        assert sum(f.received for f in queries.node_figures_for(w.session, actor, w.tiandong, root, TODAY)) >= 1
+        assert [f.key for f in queries.tenant_figures_for(w.session, actor, [w.tiandong], TODAY)] == [w.tiandong.id]
     else:
         with pytest.raises(AccessDenied):
             queries.board_for(w.session, actor, w.tiandong, queries.BoardFilter(), TODAY)
         with pytest.raises(AccessDenied):
             queries.unit_figures_for(w.session, actor, w.tiandong, TODAY)
+        with pytest.raises(AccessDenied):
+            queries.node_figures_for(w.session, actor, w.tiandong, root, TODAY)
+        assert queries.tenant_figures_for(w.session, actor, [w.tiandong], TODAY) == []  # left out, not shown
