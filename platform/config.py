@@ -41,11 +41,12 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     # Background jobs (huey): on Redis when redis_url is set (`renda worker` runs them), else in memory
-    # and inside the web process. The queue's name keys its Redis lists; cron times are in this zone.
+    # and inside the web process. The queue's name keys its Redis lists; cron times are in `timezone`.
     jobs_queue: str = "renda"
     jobs_workers: int = 2
     jobs_periodic: bool = True  # this process's scheduler enqueues the periodic jobs
-    jobs_timezone: str = "Asia/Shanghai"
+    # The deployment's time zone: "today" for deadlines, displayed times, cron schedules (platform/clock.py).
+    timezone: str = "Asia/Shanghai"
 
     # Outbound notifications (SMS / WeChat gateway): the outbox is POSTed to this webhook as JSON;
     # unset: messages wait in the outbox. A failed delivery is retried after base·2^(n-1) seconds,

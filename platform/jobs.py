@@ -130,7 +130,7 @@ class JobQueue:
         self.context = JobContext(db, settings, translations)
         self.registry = registry
         self.name = name or settings.jobs_queue
-        self.zone = ZoneInfo(settings.jobs_timezone)
+        self.zone = ZoneInfo(settings.timezone)
         self.huey: Huey
         if settings.redis_url:
             # Messages are pickled: signed with the deployment's secret, a message that anyone else
