@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from renda.platform import clock
 from renda.platform.access.policy import Principal
-from renda.platform.deadlines import Colour
+from renda.platform.deadlines import Colour, colour_sql, overdue_sql
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
 from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
@@ -68,14 +69,13 @@ class Board:
 
 
 def colour_expression(today: dt.date, near_due_days: int) -> Any:
-    """red / yellow / green / none in SQL, as platform.deadlines.colour says it in Python."""
-    running = and_(Suggestion.state.in_(OPEN), Suggestion.deadline.is_not(None))
-    return case(
-        (and_(running, Suggestion.deadline < today), Colour.RED.value),
-        (and_(running, Suggestion.deadline <= today + dt.timedelta(days=near_due_days)), Colour.YELLOW.value),
-        (running, Colour.GREEN.value),
-        else_=Colour.NONE.value,
-    )
+    """red / yellow / green / none in SQL: the platform's rule, on the deadline of an open suggestion."""
+    return colour_sql(Suggestion.deadline, today, near_due_days, running=Suggestion.state.in_(OPEN))
+
+
+def overdue_expression(today: dt.date) -> Any:
+    """An open suggestion past its deadline (red), for the figures' sums."""
+    return overdue_sql(Suggestion.deadline, today, running=Suggestion.state.in_(OPEN))
 
 
 def board_for(session: Session, actor: Principal, tenant: Tenant, wanted: BoardFilter,
@@ -104,7 +104,7 @@ def tenant_figures_for(session: Session, actor: Principal, tenants: Sequence[Ten
 
 
 def board(session: Session, tenant_id: int, wanted: BoardFilter, today: dt.date | None = None) -> Board:
-    today = today or dt.date.today()
+    today = today or clock.today()
     near = int(get_setting(session, tenant_id, "near_due_days"))
     colour = colour_expression(today, near).label("colour")
     unit = aliased(HandlingUnit)
@@ -256,7 +256,7 @@ def _sums(today: dt.date) -> list[Any]:
     return [func.count(),
             func.sum(case((Suggestion.lead_unit_id.is_not(None), 1), else_=0)),
             func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
-            func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0)),
+            func.sum(case((overdue_expression(today), 1), else_=0)),
             func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
             func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
             func.sum(case((Suggestion.round > 1, 1), else_=0))]
@@ -286,7 +286,7 @@ def _grouped(session: Session, key: Any, where: list[Any], today: dt.date, joins
 
 def tenant_figures(session: Session, tenants: Sequence[Tenant], today: dt.date | None = None) -> list[Figures]:
     """One row per congress given (a city and its counties), in the order given; four statements at most."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not tenants:
         return []
     found = _grouped(session, Suggestion.tenant_id, [Suggestion.tenant_id.in_([t.id for t in tenants])], today)
@@ -301,7 +301,7 @@ def tenant_figures(session: Session, tenants: Sequence[Tenant], today: dt.date |
 def node_figures(session: Session, tenant_id: int, root: OrgUnit, today: dt.date | None = None) -> list[Figures]:
     """One row per node under the congress (township, street, station …), by the lead deputy's place,
     with the congress's own deputies first (the root's row); three statements."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     place = aliased(OrgUnit)
     by_path = _grouped(session, place.path, [Suggestion.tenant_id == tenant_id], today, joins=(
         (Deputy, Deputy.id == Suggestion.lead_deputy_id), (place, place.id == Deputy.org_unit_id)))
@@ -321,12 +321,12 @@ def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None)
     Two grouped statements (the suggestions by their lead unit, the first-round replies by unit and
     class); the ranking orders by on-time rate, then satisfaction.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     # Grouped on the suggestions alone (an index-only scan of their lead-unit index), then named.
     per_unit = (
         select(Suggestion.lead_unit_id.label("unit_id"), func.count().label("n"),
                func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)).label("answered"),
-               func.sum(case((and_(Suggestion.state.in_(OPEN), Suggestion.deadline < today), 1), else_=0))
+               func.sum(case((overdue_expression(today), 1), else_=0))
                .label("overdue"),
                func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)).label("evaluated"),
                func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)).label("satisfied"),
