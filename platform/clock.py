@@ -19,9 +19,9 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def zone() -> ZoneInfo:
-    """The deployment's time zone (``RENDA_TIMEZONE``)."""
-    return _zone(get_settings().timezone)
+def zone(name: str | None = None) -> ZoneInfo:
+    """The deployment's time zone (``RENDA_TIMEZONE``), or the one named (a process given its settings)."""
+    return _zone(name or get_settings().timezone)
 
 
 def now() -> dt.datetime:

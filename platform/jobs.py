@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from huey import MemoryHuey, RedisHuey, crontab
 from huey.api import Huey, TaskWrapper
@@ -29,6 +28,7 @@ from huey.consumer import Consumer, Scheduler
 from huey.serializer import SignedSerializer
 from sqlalchemy.orm import Session
 
+from renda.platform import clock
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 
@@ -130,7 +130,7 @@ class JobQueue:
         self.context = JobContext(db, settings, translations)
         self.registry = registry
         self.name = name or settings.jobs_queue
-        self.zone = ZoneInfo(settings.timezone)
+        self.zone = clock.zone(settings.timezone)
         self.huey: Huey
         if settings.redis_url:
             # Messages are pickled: signed with the deployment's secret, a message that anyone else

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.exc import SQLAlchemyError
 
+from renda.platform import clock
 from renda.platform.db import Scope
 from renda.platform.errors import Message
 from renda.platform.notify import queries as notify_queries
@@ -48,6 +50,12 @@ def _message(value: Any) -> str:
     return value.render(i18n.gettext) if isinstance(value, Message) else i18n.gettext(str(value))
 
 
+def local_time(value: dt.datetime | None, format: str = "%Y-%m-%d %H:%M") -> str:
+    """The ``local_time`` filter: a stored moment as the congress reads it (its day: ``"%Y-%m-%d"``)."""
+    moment = clock.local(value)
+    return "" if moment is None else moment.strftime(format)
+
+
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
@@ -57,6 +65,7 @@ env = Environment(
 )
 env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
 env.filters["msg"] = _message
+env.filters["local_time"] = local_time
 env.globals["LANGUAGES"] = i18n.LANGUAGES
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from renda.platform import clock
 from renda.platform.errors import N_, ValidationFailed
 from renda.tenants.deputies.models import LEVELS
 
@@ -125,7 +126,7 @@ def clean_birth_date(value: Any) -> dt.date | None:
             day = dt.date(int(match[1]), int(match[2]), int(match[3] or 1)) if match else None
         except ValueError:
             day = None
-    if day is None or not dt.date(1900, 1, 1) <= day <= dt.date.today():
+    if day is None or not dt.date(1900, 1, 1) <= day <= clock.today():
         raise ValidationFailed.one("birth_date", N_("Enter a date such as 1975-03-12 or 1975.03."))
     return day
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renda.platform import jobs
+from renda.platform import clock, jobs
 from renda.platform.deadlines import Colour, colour
 from renda.platform.errors import N_
 from renda.platform.identity.models import Grant
@@ -95,4 +95,4 @@ def sweep(session: Session, today: dt.date) -> SweepResult:
 @jobs.job(JOB, cron="*/15 * * * *")
 def sweep_job(ctx: jobs.JobContext, today: str | None = None) -> None:
     with ctx.session() as session:
-        sweep(session, dt.date.fromisoformat(today) if today else dt.date.today())
+        sweep(session, dt.date.fromisoformat(today) if today else clock.today())

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from renda.platform import clock
 from renda.platform.deadlines import add_months
-from renda.web.routes.suggestions import LOCAL_TIME
 
 pytestmark = pytest.mark.e2e
 
@@ -161,7 +161,7 @@ def open_from_list(page: Page, list_id: str, suggestion_id: int, number: str) ->
 
 def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
         sign_in: Callable[..., Person], backend: str, artifacts: Path) -> None:
-    today = dt.date.today()
+    today = clock.today()
     deputy, office = sign_in("tiandong.deputy"), sign_in("tiandong.admin")
     leader, handler = sign_in("tiandong.leader"), sign_in("tiandong.handler")
 
@@ -345,7 +345,7 @@ def test_a_suggestion_from_the_draft_to_closing_with_a_dissatisfied_round(
     page.goto(url)
     send(page, step(page, "close"))
     expect_state(page, "closed", "办结")
-    expect(page.locator("#closed-on")).to_have_text(dt.datetime.now(LOCAL_TIME).date().isoformat())
+    expect(page.locator("#closed-on")).to_have_text(clock.today().isoformat())
     expect(page.locator(".facts")).to_contain_text("办结日期")
     expect(page.locator("#number")).to_have_text(number)
     expect(page.locator("#steps")).to_have_count(0)

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from renda.platform import clock
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.identity import service as identity
@@ -81,7 +82,7 @@ def test_the_api_takes_a_suggestion_from_draft_to_closed(login: Any, cast: Any, 
     assert s["state"] == "assigned" and s["colour"] == "green" and {u["lead"] for u in s["units"]} == {True, False}
 
     handler = login(cast.username.tiandong_handler)
-    due = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+    due = (clock.today() + dt.timedelta(days=200)).isoformat()
     s = call(handler, f"{url}/reply", {"reply_class": "B", "content": "已列入计划", "signed_by": "李局长",
                                        "commitment": "明年完成", "commitment_due": due, "version": s["version"]})
     assert s["state"] == "replied" and len(s["commitments"]) == 1
@@ -177,7 +178,7 @@ def test_the_api_offers_every_step_of_the_pages(login: Any, cast: Any, db: Datab
     s = call(handler, f"{url}/reassignment-request", {"reason": "该事项属于住建部门职责", "version": s["version"]})
     assert call(court, f"{url}/keep-assignment", {"version": s["version"]}, expect=403)["error"] == "forbidden"
     s = call(admin, f"{url}/keep-assignment", {"note": "仍由交通运输局主办", "version": s["version"]})
-    due = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    due = (clock.today() + dt.timedelta(days=90)).isoformat()
     s = call(handler, f"{url}/reply", {"reply_class": "B", "content": "已列入计划", "signed_by": "李局长",
                                        "commitment": "三个月内完成", "commitment_due": due, "version": s["version"]})
     commitment = s["commitments"][0]["id"]

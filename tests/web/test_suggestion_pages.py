@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from renda.platform import clock
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
@@ -27,7 +28,7 @@ from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Commitment, Cosigner, Reply, Suggestion
 from renda.web import i18n
-from renda.web.routes.suggestions import EVENT_LABELS, LOCAL_TIME, STATE_LABELS
+from renda.web.routes.suggestions import EVENT_LABELS, STATE_LABELS
 
 from web_support import count_statements, linked_deputy, post_form
 
@@ -168,7 +169,7 @@ def test_a_suggestion_goes_from_draft_to_closed_through_the_pages_with_a_dissati
     desk = handler.get(world.base).text
     assert f'id="unit-{sid}"' in desk and 'data-colour="green"' in desk
     step(handler, url, "contact", {"way": "visit", "summary": "到平马镇与代表当面沟通"})
-    due = (dt.date.today() + dt.timedelta(days=200)).isoformat()
+    due = (clock.today() + dt.timedelta(days=200)).isoformat()
     step(handler, url, "reply", {"reply_class": "B", "content": "已列入明年计划", "signed_by": "李局长",
                                  "commitment": "明年6月底前完成道路拓宽", "commitment_due": due})
     assert state_of(db, sid).state == "replied"
@@ -191,7 +192,7 @@ def test_a_suggestion_goes_from_draft_to_closed_through_the_pages_with_a_dissati
     assert 'data-state="closed"' in final
     closed_on = re.search(r'<dt>([^<]+)</dt><dd><time id="closed-on">([\d-]+)</time>', final)
     assert closed_on and closed_on.group(1) == zh("Closed on") == "办结日期"
-    assert closed_on.group(2) == dt.datetime.now(LOCAL_TIME).date().isoformat()
+    assert closed_on.group(2) == clock.today().isoformat()
     actions = re.findall(r'<li data-action="(\w+)"', final)
     assert actions == ["create", "cosign", "submit", "accept", "assign", "mark_key", "contact", "reply",
                        "evaluate_dissatisfied", "reply", "commitment_fulfilled", "evaluate_satisfied", "close"]
@@ -485,7 +486,7 @@ def test_the_work_lists_show_their_first_rows_how_many_there_are_and_where_the_r
             Suggestion.tenant_id == cast.tenant.tiandong, Suggestion.state == "submitted")) or 0
         red = s.scalar(select(func.count()).select_from(Suggestion).where(
             Suggestion.tenant_id == cast.tenant.tiandong, Suggestion.state.in_(["assigned", "rehandling"]),
-            Suggestion.deadline < dt.date.today())) or 0
+            Suggestion.deadline < clock.today())) or 0
     assert waiting >= 2 and red >= 3
     admin = login(cast.username.tiandong_admin)
     page = admin.get(world.base).text
@@ -574,7 +575,7 @@ def test_the_suggestion_pages_take_their_styles_from_the_shared_stylesheet(
 @pytest.fixture(scope="module")
 def board(db: Database, cast: Any, world: SimpleNamespace) -> SimpleNamespace:
     """Nine assigned suggestions of this module's tag: three red (transport), two yellow (court), four green."""
-    today = dt.date.today()
+    today = clock.today()
     with db.session(Scope.system()) as s:
         tiandong = s.get(Tenant, cast.tenant.tiandong)
         assert tiandong is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,8 +17,6 @@ from renda.web.render import render
 
 router = APIRouter()
 
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
-
 
 @dataclass(frozen=True)
 class EntryView:
@@ -30,7 +27,7 @@ class EntryView:
     body: str
     link: str | None
     tenant: str
-    at: str
+    at: dt.datetime
     unread: bool
 
 
@@ -44,10 +41,9 @@ def _local_path(link: str | None) -> str | None:
 def _view(entry: InboxEntry, language: str) -> EntryView:
     n = entry.notification
     title, body = n.render(i18n.gettext)
-    created = n.created_at if n.created_at.tzinfo else n.created_at.replace(tzinfo=dt.UTC)  # SQLite: naive UTC
     tenant = entry.tenant_name_en if language != "zh_CN" and entry.tenant_name_en else entry.tenant_name
     return EntryView(id=n.id, title=title, body=body, link=_local_path(n.link), tenant=tenant,
-                     at=created.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M"), unread=n.read_at is None)
+                     at=n.created_at, unread=n.read_at is None)
 
 
 def _back(page: int) -> RedirectResponse:

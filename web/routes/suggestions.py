@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 
+from renda.platform import clock
 from renda.platform.access.policy import Principal, Target, can
 from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, Conflict, Message, ValidationFailed
@@ -31,11 +31,6 @@ from renda.web.render import render, wants_fragment
 from renda.web.routes.suggestions_attachments import STEP_LABELS, download_url, size_label, upload_limits
 
 router = APIRouter()
-
-try:
-    LOCAL_TIME: dt.tzinfo = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # no tz database on the host: China keeps UTC+8 all year
-    LOCAL_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 STATE_LABELS = {
     State.DRAFT: N_("Draft"),
@@ -115,18 +110,6 @@ def series_label(series: str) -> str:
     return gettext("Term %(term)s, between sessions", term=found.group(1))
 
 
-def local_time(value: dt.datetime | None, format: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(LOCAL_TIME).strftime(format)
-
-
-def local_date(value: dt.datetime | None) -> str:
-    """The day in China (办结日期): a suggestion closed at 01:00 Beijing time is not closed the day before."""
-    return local_time(value, "%Y-%m-%d")
-
-
 def reply_class_labels() -> dict[str, str]:
     return dict(REGISTRY["reply_classes"].option_labels)
 
@@ -134,8 +117,8 @@ def reply_class_labels() -> dict[str, str]:
 LABELS: dict[str, Any] = {
     "state_labels": STATE_LABELS, "colour_labels": COLOUR_LABELS, "evaluation_labels": EVALUATION_LABELS,
     "contact_labels": CONTACT_LABELS, "review_labels": REVIEW_LABELS, "event_labels": EVENT_LABELS,
-    "number_label": number_label, "series_label": series_label, "local_time": local_time,
-    "local_date": local_date, "step_labels": STEP_LABELS, "size_label": size_label,
+    "number_label": number_label, "series_label": series_label,
+    "step_labels": STEP_LABELS, "size_label": size_label,
 }
 
 
@@ -159,7 +142,7 @@ PageDep = Annotated[SuggestionPage, Depends(suggestion_page)]
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 def int_or(value: str | None, default: int | None = None) -> int | None:

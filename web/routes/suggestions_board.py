@@ -3,7 +3,6 @@ chart, Excel), for the congress office, its leaders and observers: those who see
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -146,7 +145,7 @@ def board_sheet(request: Request, page: PageDep) -> Response:
              gettext(STATE_LABELS.get(State(r.suggestion.state), r.suggestion.state)), r.lead_unit or "",
              r.suggestion.deadline, gettext(COLOUR_LABELS[r.colour.value]) if r.colour != Colour.NONE else "",
              gettext("Yes") if r.suggestion.is_key else ""] for r in _all_rows(page, wanted))
-    return xlsx(f"suggestions-{dt.date.today().isoformat()}.xlsx", gettext("Deputy suggestions"), header, rows)
+    return xlsx(f"suggestions-{today().isoformat()}.xlsx", gettext("Deputy suggestions"), header, rows)
 
 
 # -- figures ----------------------------------------------------------------------------------------
@@ -239,7 +238,7 @@ def figures_sheet(request: Request, page: PageDep) -> Response:
     header = [gettext("Rank"), *_figure_header(N_("Handling unit"), classes, received=False)]
     rows = ([i, *_figure_row(f, classes, received=False)] for i, f in enumerate(figures, start=1))
     congresses, nodes = _by_congress(request, page), _by_place(page)
-    return xlsx(f"suggestion-figures-{dt.date.today().isoformat()}.xlsx", gettext("Figures"), header, rows,
+    return xlsx(f"suggestion-figures-{today().isoformat()}.xlsx", gettext("Figures"), header, rows,
                 (gettext("By congress"), _figure_header(N_("Congress"), classes, received=True),
                  [_figure_row(f, classes, received=True) for f in congresses]),
                 (gettext("By place"), _figure_header(N_("Place"), classes, received=True),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,11 +19,6 @@ from renda.web.deps import TenantContext, TenantDep
 from renda.web.render import render
 
 router = APIRouter()
-
-try:
-    LOCAL_TIME: dt.tzinfo = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # no tz database on the host: China keeps UTC+8 all year
-    LOCAL_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 AUDIT_PAGE_SIZE = 50
 
@@ -124,18 +118,13 @@ class AuditLine:
     """One audit entry as the page shows it (labels are msgids, translated by the template)."""
 
     id: int
-    at: str
+    at: dt.datetime
     actor: str | None  # None: the system (the operator's CLI, a job)
     action: str
     action_label: str | None
     object_label: str | None
     object_text: str
     change: str
-
-
-def _local(moment: dt.datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
-    return aware.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -174,7 +163,7 @@ def _line(row: queries.AuditRow) -> AuditLine:
         if object_label is None:
             object_text = f"{entry.object_type} {object_text}".strip()
     return AuditLine(
-        id=entry.id, at=_local(entry.at), action=entry.action,
+        id=entry.id, at=entry.at, action=entry.action,
         actor=row.actor_name or (f"#{entry.actor_user_id}" if entry.actor_user_id else None),
         action_label=ACTION_LABELS.get(entry.action), object_label=object_label, object_text=object_text,
         change=_change(entry.before, entry.after),
