@@ -57,7 +57,8 @@ def test_the_spring_festival_of_2025_with_its_two_worked_weekend_days() -> None:
     assert NATIONAL.is_working_day(dt.date(2025, 1, 26))
     assert not any(NATIONAL.is_working_day(dt.date(2025, 1, 28) + dt.timedelta(days=i)) for i in range(8))
     assert NATIONAL.is_working_day(dt.date(2025, 2, 8))
-    assert working_days_between(dt.date(2025, 1, 24), dt.date(2025, 2, 10)) == 7  # 26 and 27 January; 5, 6, 7, 8 (a Saturday) and 10 February
+    # 26 and 27 January; 5, 6, 7 and 8 (a Saturday) February, and Monday 10 February.
+    assert working_days_between(dt.date(2025, 1, 24), dt.date(2025, 2, 10)) == 7
     assert add_working_days(dt.date(2025, 1, 27), 1) == dt.date(2025, 2, 5)
 
 
