@@ -13,8 +13,10 @@ from renda.platform.tenancy.models import (
     TenantSetting,
 )
 from renda.platform.timeline import TimelineEvent
+from renda.platform.workdays.models import WorkdayOverride
 
 __all__ = [
     "AuditEntry", "Base", "Grant", "HandlingUnit", "JointStation", "JointStationMember",
     "Notification", "OrgUnit", "OutboxMessage", "Tenant", "TenantSetting", "TimelineEvent", "User",
+    "WorkdayOverride",
 ]

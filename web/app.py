@@ -37,6 +37,7 @@ from renda.web.routes import (
     suggestions_attachments,
     suggestions_board,
     suggestions_drafts,
+    tenant_holidays,
     tenant_settings,
 )
 
@@ -89,9 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings, inbox,
-                   suggestions_board, suggestions, suggestions_actions, suggestions_drafts, suggestions_attachments,
-                   api_suggestions):
+    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings,
+                   tenant_holidays, inbox, suggestions_board, suggestions, suggestions_actions, suggestions_drafts,
+                   suggestions_attachments, api_suggestions):
         app.include_router(module.router)
 
     return app

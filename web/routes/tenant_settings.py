@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "grant.add": N_("Role granted"),
     "grant.revoke": N_("Role revoked"),
     "setting.update": N_("Setting changed"),
+    "workday.add": N_("Own day added to the calendar"),
+    "workday.remove": N_("Own day removed from the calendar"),
 }
 OBJECT_LABELS = {
     "tenants": N_("Congress"),
@@ -50,6 +52,7 @@ OBJECT_LABELS = {
     "users": N_("User"),
     "grants": N_("Role"),
     "tenant_setting": N_("Setting"),
+    "workday_overrides": N_("Calendar day"),
 }
 
 
