@@ -99,6 +99,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # An address whose id cannot name anything (``/users/99999999999999999999``) is no such page.
+        if exc.errors() and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            return error_page(request, 404)
         return error_page(request, 422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import audit
-from renda.platform.access.policy import AccessDenied, Principal, Target, require
+from renda.platform.access.policy import AccessDenied, Principal, Target, can, require
 from renda.platform.access.roles import HANDLING_UNIT_ROLES, Permission, Role
 from renda.platform.db import Scope, get_scope, set_scope, utcnow
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
@@ -25,6 +25,7 @@ from renda.platform.identity.passwords import (
     verify_password,
 )
 from renda.platform.identity.throttle import LoginThrottle
+from renda.platform.numbers import is_id
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.service import access_handling_unit, access_org_unit, tenant_root
 
@@ -122,7 +123,7 @@ def change_password(session: Session, actor: Principal, *, current: str, new: st
 
 def access_user(session: Session, actor: Principal, tenant: Tenant, user_id: int) -> User:
     """A user whose home is this tenant or who holds a grant in it; NotFound otherwise."""
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_id(user_id) else None
     if user is None:
         raise NotFound("user")
     if user.tenant_id != tenant.id:
@@ -184,10 +185,36 @@ def create_user(session: Session, actor: Principal | None, tenant: Tenant, *, us
     return user
 
 
+def may_edit_account(session: Session, actor: Principal, user: User) -> bool:
+    """Whether the actor may change the account itself (name, contact, active, password).
+
+    The account belongs to the user's home congress: its office (user.manage over the home tenant's
+    root, or above it) keeps it. A congress where the user only holds a grant manages that grant,
+    not the account, whose row lies outside what its staff may write.
+    """
+    if actor.is_platform_admin:
+        return True
+    home = session.get(Tenant, user.tenant_id)
+    if home is None or home.root_org_unit_id is None or not get_scope(session).sees_tenant(home.id):
+        return False
+    root = session.get(OrgUnit, home.root_org_unit_id)
+    return root is not None and can(actor, Permission.USER_MANAGE, Target(home.id, root.path))
+
+
+def home_of(session: Session, user: User) -> Tenant | None:
+    """The user's home congress (a directory row, readable whatever the scope)."""
+    return session.get(Tenant, user.tenant_id)
+
+
+def _require_account(session: Session, actor: Principal, user: User) -> None:
+    if not may_edit_account(session, actor, user):
+        raise AccessDenied(Permission.USER_MANAGE, "the account belongs to another congress")
+
+
 def update_user(session: Session, actor: Principal, tenant: Tenant, user_id: int, *, display_name: str,
                 email: str, phone: str, active: bool) -> User:
     user = access_user(session, actor, tenant, user_id)
-    require(actor, Permission.USER_MANAGE, Target(user.tenant_id, tenant_root(session, tenant).path))
+    _require_account(session, actor, user)
     if user.id == actor.user_id and not active:
         raise ValidationFailed.one("active", N_("You cannot deactivate your own account."))
     display_name = (display_name or "").strip()
@@ -207,7 +234,7 @@ def set_password(session: Session, actor: Principal | None, tenant: Tenant, user
     if user is None:
         raise NotFound("user")
     if actor is not None:
-        require(actor, Permission.USER_MANAGE, Target(tenant.id, tenant_root(session, tenant).path))
+        _require_account(session, actor, user)
     _check_password(password)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()

@@ -28,6 +28,7 @@ from renda.platform.errors import NotFound
 from renda.platform.identity.models import User
 from renda.platform.notify.models import CHANNELS, PENDING, Notification, OutboxMessage
 from renda.platform.notify.outbox import DELIVER_JOB
+from renda.platform.numbers import is_id
 
 _DELIVER_AFTER_COMMIT = "renda.notify.deliver_after_commit"
 
@@ -197,6 +198,8 @@ def _deliver_after_commit(session: Session) -> None:
 
 def access_notification(session: Session, actor: Principal, notification_id: int) -> Notification:
     """The actor's own notification; anyone else's answers as a missing one does."""
+    if not is_id(notification_id):
+        raise NotFound("notification")
     stmt = select(Notification).where(Notification.id == notification_id, Notification.user_id == actor.user_id)
     notification = session.scalars(stmt).first()
     if notification is None:

@@ -14,6 +14,7 @@ from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
 from renda.platform.identity.models import Grant
+from renda.platform.numbers import is_id
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 
 # Which kinds of node may sit under which.
@@ -49,6 +50,8 @@ def target_of(node: OrgUnit | HandlingUnit) -> Target:
 
 def access_org_unit(session: Session, actor: Principal, tenant: Tenant, unit_id: int) -> OrgUnit:
     """The org unit inside this tenant and the actor's sight, or NotFound exactly as if absent."""
+    if not is_id(unit_id):
+        raise NotFound("org unit")
     unit = session.scalars(
         select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.tenant_id == tenant.id)
     ).first()
@@ -58,6 +61,8 @@ def access_org_unit(session: Session, actor: Principal, tenant: Tenant, unit_id:
 
 
 def access_handling_unit(session: Session, actor: Principal, tenant: Tenant, unit_id: int) -> HandlingUnit:
+    if not is_id(unit_id):
+        raise NotFound("handling unit")
     unit = session.scalars(
         select(HandlingUnit).where(HandlingUnit.id == unit_id, HandlingUnit.tenant_id == tenant.id)
     ).first()

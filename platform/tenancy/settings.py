@@ -17,6 +17,7 @@ from renda.platform.access.policy import Principal, Target, require
 from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Message, ValidationFailed
+from renda.platform.numbers import parse_whole
 from renda.platform.tenancy.models import Tenant, TenantSetting
 from renda.platform.tenancy.service import tenant_root
 
@@ -37,10 +38,9 @@ class SettingSpec:
     def parse(self, raw: Any) -> Any:
         """Turn form or API input into a value, or raise ValidationFailed in the field's name."""
         if self.kind == "int":
-            try:
-                value = int(str(raw).strip())
-            except ValueError:
-                raise ValidationFailed.one(self.key, N_("Enter a whole number.")) from None
+            value = parse_whole(raw if isinstance(raw, int) else str(raw), full_width=True)
+            if value is None:
+                raise ValidationFailed.one(self.key, N_("Enter a whole number."))
             if self.minimum is not None and value < self.minimum:
                 raise ValidationFailed.one(self.key, N_("Must be at least %(n)s."), n=self.minimum)
             if self.maximum is not None and value > self.maximum:

@@ -27,6 +27,7 @@ from renda.platform.access.policy import AccessDenied, Principal, Target, can
 from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
+from renda.platform.numbers import is_id
 from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import tenant_root
 from renda.tenants.deputies import rules, service
@@ -91,6 +92,9 @@ def _require_some_grant(actor: Principal, tenant: Tenant) -> None:
 
 
 def access_import(session: Session, actor: Principal, tenant: Tenant, import_id: int) -> DeputyImport:
+    """A previewed upload of this tenant; any other token (one no row can have, too) is NotFound."""
+    if not is_id(import_id):
+        raise NotFound("deputy import")
     upload = session.scalars(select(DeputyImport).where(
         DeputyImport.id == import_id, DeputyImport.tenant_id == tenant.id)).first()
     if upload is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from renda.platform import clock
 from renda.platform.errors import N_, ValidationFailed
+from renda.platform.numbers import parse_whole
 from renda.tenants.deputies.models import LEVELS
 
 NAME_MAX = 50
@@ -102,7 +103,9 @@ def _chinese_number(raw: str) -> int | None:
 
 def clean_term(value: Any) -> int:
     raw = text(value).removeprefix("第").removesuffix("届").strip()
-    number = int(raw) if raw.isdigit() else _chinese_number(raw)
+    number = parse_whole(raw, full_width=True)
+    if number is None:
+        number = _chinese_number(raw)
     if number is None or not 1 <= number <= TERM_MAX:
         raise ValidationFailed.one("term", N_("Enter the term as a number from 1 to %(n)s (第五届 is 5)."),
                                    n=TERM_MAX)

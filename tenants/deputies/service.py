@@ -21,6 +21,7 @@ from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.identity.models import User
 from renda.platform.identity.service import access_user
+from renda.platform.numbers import is_id, parse_id
 from renda.platform.tenancy.models import JointStationMember, OrgUnit, Tenant
 from renda.tenants.deputies import rules
 from renda.tenants.deputies.models import LEVELS, Deputy, DeputyStation
@@ -33,6 +34,8 @@ STALE = N_("Someone else saved this deputy while you were editing. Your input is
 
 def access_deputy(session: Session, actor: Principal, tenant: Tenant, deputy_id: int) -> Deputy:
     """The deputy inside this tenant and the actor's sight, or NotFound exactly as if absent."""
+    if not is_id(deputy_id):
+        raise NotFound("deputy")
     deputy = session.scalars(
         select(Deputy).where(Deputy.id == deputy_id, Deputy.tenant_id == tenant.id)
     ).first()
@@ -59,9 +62,9 @@ def may_manage(session: Session, actor: Principal, deputy: Deputy) -> bool:
 
 def check_place(session: Session, tenant: Tenant, org_unit_id: Any) -> OrgUnit:
     place = None
-    if str(org_unit_id or "").isdigit():
+    if (place_id := parse_id(org_unit_id)) is not None:
         place = session.scalars(select(OrgUnit).where(
-            OrgUnit.id == int(org_unit_id), OrgUnit.tenant_id == tenant.id, OrgUnit.kind.in_(PLACE_KINDS),
+            OrgUnit.id == place_id, OrgUnit.tenant_id == tenant.id, OrgUnit.kind.in_(PLACE_KINDS),
             OrgUnit.retired_at.is_(None))).first()
     if place is None:
         raise ValidationFailed.one("org_unit_id", N_("Choose the congress or one of its townships."))
@@ -76,7 +79,7 @@ def station_filter(tenant: Tenant) -> Any:
 
 
 def check_stations(session: Session, tenant: Tenant, station_ids: Iterable[Any]) -> list[OrgUnit]:
-    wanted = {int(s) for s in station_ids if str(s).isdigit()}
+    wanted = {i for i in (parse_id(s) for s in station_ids) if i is not None}
     if len(wanted) != len({str(s) for s in station_ids if str(s).strip()}):
         raise ValidationFailed.one("stations", N_("Choose stations of this congress."))
     if not wanted:

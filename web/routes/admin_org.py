@@ -15,6 +15,7 @@ from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import OrgUnit
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId, parse_id
 from renda.web.render import render
 
 router = APIRouter()
@@ -45,10 +46,10 @@ def _form(values: dict[str, Any] | None = None, errors: Any = None) -> dict[str,
 
 
 def _parse_id(raw: str, field: str) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ValidationFailed.one(field, N_("Choose one of the listed options.")) from None
+    found = parse_id(raw)
+    if found is None:
+        raise ValidationFailed.one(field, N_("Choose one of the listed options."))
+    return found
 
 
 def _manages(ctx: TenantContext, unit: OrgUnit) -> bool:
@@ -132,8 +133,9 @@ def add_unit(request: Request, ctx: OrgAdminDep, parent_id: Annotated[str, Form(
                                     parent_id=_parse_id(parent_id, "parent_id"), kind=kind, name=name, code=code)
     except ValidationFailed as exc:
         form = _form(values, exc.errors)
-        if back == "unit" and parent_id.isdigit():
-            return _unit_page(request, ctx, int(parent_id), status_code=422, add=form)
+        parent = parse_id(parent_id)
+        if back == "unit" and parent is not None:
+            return _unit_page(request, ctx, parent, status_code=422, add=form)
         return _tree_page(request, ctx, add=form, status_code=422)
     if _htmx_target(request, "org-admin"):
         return _tree_page(request, ctx, added=unit)
@@ -141,12 +143,12 @@ def add_unit(request: Request, ctx: OrgAdminDep, parent_id: Annotated[str, Form(
 
 
 @router.get("/t/{slug}/org/{unit_id}")
-def unit_page(request: Request, ctx: OrgAdminDep, unit_id: int) -> Response:
+def unit_page(request: Request, ctx: OrgAdminDep, unit_id: RowId) -> Response:
     return _unit_page(request, ctx, unit_id)
 
 
 @router.get("/t/{slug}/org/{unit_id}/children")
-def unit_children(request: Request, ctx: OrgAdminDep, unit_id: int) -> Response:
+def unit_children(request: Request, ctx: OrgAdminDep, unit_id: RowId) -> Response:
     """The list items under a unit, for the tree's on-demand expansion (a plain visit gets the page)."""
     unit = tenancy.access_org_unit(ctx.session, ctx.principal, ctx.tenant, unit_id)
     if request.headers.get("HX-Request") != "true":
@@ -156,7 +158,7 @@ def unit_children(request: Request, ctx: OrgAdminDep, unit_id: int) -> Response:
 
 
 @router.post("/t/{slug}/org/{unit_id}")
-def rename_unit(request: Request, ctx: OrgAdminDep, unit_id: int, name: Annotated[str, Form()] = "",
+def rename_unit(request: Request, ctx: OrgAdminDep, unit_id: RowId, name: Annotated[str, Form()] = "",
                 code: Annotated[str, Form()] = "") -> Response:
     try:
         tenancy.rename_org_unit(ctx.session, ctx.principal, ctx.tenant, unit_id, name=name, code=code)
@@ -167,7 +169,7 @@ def rename_unit(request: Request, ctx: OrgAdminDep, unit_id: int, name: Annotate
 
 
 @router.post("/t/{slug}/org/{unit_id}/move")
-def move_unit(request: Request, ctx: OrgAdminDep, unit_id: int,
+def move_unit(request: Request, ctx: OrgAdminDep, unit_id: RowId,
               parent_id: Annotated[str, Form()] = "") -> Response:
     try:
         tenancy.move_org_unit(ctx.session, ctx.principal, ctx.tenant, unit_id,
@@ -179,7 +181,7 @@ def move_unit(request: Request, ctx: OrgAdminDep, unit_id: int,
 
 
 @router.post("/t/{slug}/org/{unit_id}/retire")
-def retire_unit(request: Request, ctx: OrgAdminDep, unit_id: int) -> Response:
+def retire_unit(request: Request, ctx: OrgAdminDep, unit_id: RowId) -> Response:
     try:
         tenancy.retire_org_unit(ctx.session, ctx.principal, ctx.tenant, unit_id)
     except ValidationFailed as exc:

@@ -13,6 +13,7 @@ from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy import service as tenancy
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId
 from renda.web.render import render
 
 router = APIRouter()
@@ -79,12 +80,12 @@ def create_unit(request: Request, ctx: UnitsAdminDep, name: Annotated[str, Form(
 
 
 @router.get("/t/{slug}/units/{unit_id}")
-def unit_page(request: Request, ctx: UnitsAdminDep, unit_id: int) -> Response:
+def unit_page(request: Request, ctx: UnitsAdminDep, unit_id: RowId) -> Response:
     return _unit_page(request, ctx, unit_id)
 
 
 @router.post("/t/{slug}/units/{unit_id}")
-def update_unit(request: Request, ctx: UnitsAdminDep, unit_id: int, name: Annotated[str, Form()] = "",
+def update_unit(request: Request, ctx: UnitsAdminDep, unit_id: RowId, name: Annotated[str, Form()] = "",
                 category: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "") -> Response:
     try:
         tenancy.update_handling_unit(ctx.session, ctx.principal, ctx.tenant, unit_id, name=name,
@@ -96,12 +97,12 @@ def update_unit(request: Request, ctx: UnitsAdminDep, unit_id: int, name: Annota
 
 
 @router.post("/t/{slug}/units/{unit_id}/retire")
-def retire_unit(ctx: UnitsAdminDep, unit_id: int) -> Response:
+def retire_unit(ctx: UnitsAdminDep, unit_id: RowId) -> Response:
     tenancy.set_handling_unit_retired(ctx.session, ctx.principal, ctx.tenant, unit_id, True)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/units/{unit_id}?saved=1", status_code=303)
 
 
 @router.post("/t/{slug}/units/{unit_id}/restore")
-def restore_unit(ctx: UnitsAdminDep, unit_id: int) -> Response:
+def restore_unit(ctx: UnitsAdminDep, unit_id: RowId) -> Response:
     tenancy.set_handling_unit_retired(ctx.session, ctx.principal, ctx.tenant, unit_id, False)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/units/{unit_id}?saved=1", status_code=303)

@@ -14,6 +14,7 @@ from renda.platform.errors import N_, Message, NotFound, ValidationFailed
 from renda.platform.identity import service as identity
 from renda.platform.tenancy import admin_queries as queries
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId, parse_id
 from renda.web.render import render
 from renda.web.routes.admin_org import KIND_LABELS
 
@@ -32,6 +33,8 @@ ROLE_LABELS = {
 GRANTABLE_ROLES = [r for r in Role if r is not Role.PLATFORM_ADMIN]
 # Where roles may be granted: the congress, townships and stations, not villages (DESIGN §4).
 SCOPE_KINDS = ("congress", "township", "station", "joint_station")
+# A write to an account of another congress (a form left open, or posted by hand): said on the form.
+NOT_HOME = Message(N_("Only the office of this user's own congress can change their account or password."))
 LABELS = {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS | {"handling_unit": N_("Handling unit")}}
 
 
@@ -64,6 +67,9 @@ def _user_page(request: Request, ctx: TenantContext, user_id: int, status_code: 
     edit = {"display_name": user.display_name, "email": user.email, "phone": user.phone, "active": user.active}
     return render(request, "admin/user.html", {
         "user": user,
+        # Only the home congress's office changes the account; elsewhere the page manages roles only.
+        "edits_account": identity.may_edit_account(ctx.session, ctx.principal, user),
+        "home": identity.home_of(ctx.session, user),
         "grants": queries.user_grants(ctx.session, ctx.tenant.id, user.id),
         "roles": GRANTABLE_ROLES,
         "handling_unit_roles": HANDLING_UNIT_ROLES,
@@ -101,43 +107,48 @@ def create_user(request: Request, ctx: UsersAdminDep, username: Annotated[str, F
 
 
 @router.get("/t/{slug}/users/{user_id}")
-def user_page(request: Request, ctx: UsersAdminDep, user_id: int) -> Response:
+def user_page(request: Request, ctx: UsersAdminDep, user_id: RowId) -> Response:
     return _user_page(request, ctx, user_id)
 
 
 @router.post("/t/{slug}/users/{user_id}")
-def update_user(request: Request, ctx: UsersAdminDep, user_id: int,
+def update_user(request: Request, ctx: UsersAdminDep, user_id: RowId,
                 display_name: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
                 phone: Annotated[str, Form()] = "", active: Annotated[str, Form()] = "") -> Response:
+    values = {"display_name": display_name, "email": email, "phone": phone, "active": bool(active)}
     try:
         identity.update_user(ctx.session, ctx.principal, ctx.tenant, user_id, display_name=display_name,
                              email=email, phone=phone, active=bool(active))
     except ValidationFailed as exc:
-        values = {"display_name": display_name, "email": email, "phone": phone, "active": bool(active)}
         return _user_page(request, ctx, user_id, status_code=422, edit=_form(values, exc.errors))
+    except AccessDenied:
+        return _user_page(request, ctx, user_id, status_code=403, edit=_form(values, {"display_name": NOT_HOME}))
     return _to_user(ctx, user_id)
 
 
 @router.post("/t/{slug}/users/{user_id}/password")
-def set_password(request: Request, ctx: UsersAdminDep, user_id: int,
+def set_password(request: Request, ctx: UsersAdminDep, user_id: RowId,
                  password: Annotated[str, Form()] = "") -> Response:
     try:
         identity.set_password(ctx.session, ctx.principal, ctx.tenant, user_id, password)
     except ValidationFailed as exc:
         return _user_page(request, ctx, user_id, status_code=422, password=_form({}, exc.errors))
+    except AccessDenied:
+        return _user_page(request, ctx, user_id, status_code=403, password=_form({}, {"password": NOT_HOME}))
     return _to_user(ctx, user_id)
 
 
 def _scope(raw: str) -> tuple[int | None, int | None]:
     """The scope select's value: "org:<id>" (an org unit) or "unit:<id>" (a handling unit)."""
     kind, _, number = raw.partition(":")
-    if not number.isdigit():
+    found = parse_id(number)
+    if found is None:
         return None, None
-    return (int(number), None) if kind == "org" else (None, int(number)) if kind == "unit" else (None, None)
+    return (found, None) if kind == "org" else (None, found) if kind == "unit" else (None, None)
 
 
 @router.post("/t/{slug}/users/{user_id}/grants")
-def add_grant(request: Request, ctx: UsersAdminDep, user_id: int, role: Annotated[str, Form()] = "",
+def add_grant(request: Request, ctx: UsersAdminDep, user_id: RowId, role: Annotated[str, Form()] = "",
               scope: Annotated[str, Form()] = "") -> Response:
     user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
     org_unit_id, handling_unit_id = _scope(scope)
@@ -155,7 +166,7 @@ def add_grant(request: Request, ctx: UsersAdminDep, user_id: int, role: Annotate
 
 
 @router.post("/t/{slug}/users/{user_id}/grants/{grant_id}/revoke")
-def revoke_grant(ctx: UsersAdminDep, user_id: int, grant_id: int) -> Response:
+def revoke_grant(ctx: UsersAdminDep, user_id: RowId, grant_id: RowId) -> Response:
     user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
     if grant_id not in {row.grant.id for row in queries.user_grants(ctx.session, ctx.tenant.id, user.id)}:
         raise NotFound("grant")

@@ -24,6 +24,7 @@ from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFai
 from renda.tenants.suggestions import page_queries, queries, service
 from renda.tenants.suggestions.models import Suggestion
 from renda.web.deps import LoginRequired
+from renda.web.forms import Count, IdField, RowId, VersionField
 from renda.web.i18n import gettext
 from renda.web.routes.suggestions import (
     SuggestionPage,
@@ -229,7 +230,7 @@ def list_suggestions(request: Request, page: ApiPage) -> SuggestionList:
 
 
 @router.get("/{suggestion_id:int}", response_model=SuggestionDetailOut)
-def get_suggestion(page: ApiPage, suggestion_id: int) -> SuggestionDetailOut:
+def get_suggestion(page: ApiPage, suggestion_id: RowId) -> SuggestionDetailOut:
     return _detail(page, suggestion_id)
 
 
@@ -243,14 +244,14 @@ class DraftIn(Body):
     title: str
     content: str
     category: str = ""
-    term: int
-    session_no: int | None = Field(None, description="None: between sessions (闭会期间)")
-    cosigner_ids: list[int] = []
+    term: Count
+    session_no: Count | None = Field(None, description="None: between sessions (闭会期间)")
+    cosigner_ids: list[IdField] = []
     client_token: str | None = Field(None, max_length=64, description="The same token twice makes one draft")
 
 
 class VersionIn(Body):
-    version: int = Field(description="The version the caller last saw; a stale one is a 409")
+    version: VersionField
 
 
 class ReviewIn(VersionIn):
@@ -259,8 +260,8 @@ class ReviewIn(VersionIn):
 
 
 class AssignIn(VersionIn):
-    lead_unit_id: int
-    co_unit_ids: list[int] = []
+    lead_unit_id: IdField
+    co_unit_ids: list[IdField] = []
     broad: bool = False
     deadline: dt.date | None = None
 
@@ -286,18 +287,18 @@ class EditIn(VersionIn):
     title: str
     content: str
     category: str = ""
-    cosigner_ids: list[int] | None = Field(None, description="None: the co-signers stay as they are")
+    cosigner_ids: list[IdField] | None = Field(None, description="None: the co-signers stay as they are")
 
 
 class ContactIn(Body):
     way: str = Field(description="visit | phone | meeting | letter | online")
     summary: str
-    version: int | None = None
+    version: VersionField | None = None
 
 
 class OpinionIn(Body):
     opinion: str
-    version: int | None = None
+    version: VersionField | None = None
 
 
 class ReasonIn(VersionIn):
@@ -309,7 +310,7 @@ class NoteIn(VersionIn):
 
 
 class KeyIn(VersionIn):
-    supervisor_user_id: int
+    supervisor_user_id: IdField
 
 
 class FulfilIn(Body):
@@ -336,21 +337,21 @@ def create_suggestion(page: ApiPage, body: DraftIn) -> SuggestionDetailOut:
 
 
 @router.post("/{suggestion_id:int}/cosign", response_model=SuggestionDetailOut)
-def cosign(page: ApiPage, suggestion_id: int) -> SuggestionDetailOut:
+def cosign(page: ApiPage, suggestion_id: RowId) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.confirm_cosign(c.session, c.principal, c.tenant,
                                                                         suggestion_id))
 
 
 @router.post("/{suggestion_id:int}/submit", response_model=SuggestionDetailOut)
-def submit(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+def submit(page: ApiPage, suggestion_id: RowId, body: VersionIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.submit(c.session, c.principal, c.tenant, suggestion_id,
                                                                 version=body.version))
 
 
 @router.post("/{suggestion_id:int}/review", response_model=SuggestionDetailOut)
-def review(page: ApiPage, suggestion_id: int, body: ReviewIn) -> SuggestionDetailOut:
+def review(page: ApiPage, suggestion_id: RowId, body: ReviewIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.review(
         c.session, c.principal, c.tenant, suggestion_id, decision=body.decision, note=body.note,
@@ -358,7 +359,7 @@ def review(page: ApiPage, suggestion_id: int, body: ReviewIn) -> SuggestionDetai
 
 
 @router.post("/{suggestion_id:int}/assign", response_model=SuggestionDetailOut)
-def assign(page: ApiPage, suggestion_id: int, body: AssignIn) -> SuggestionDetailOut:
+def assign(page: ApiPage, suggestion_id: RowId, body: AssignIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.assign(
         c.session, c.principal, c.tenant, suggestion_id, lead_unit_id=body.lead_unit_id,
@@ -366,7 +367,7 @@ def assign(page: ApiPage, suggestion_id: int, body: AssignIn) -> SuggestionDetai
 
 
 @router.post("/{suggestion_id:int}/reply", response_model=SuggestionDetailOut)
-def reply(page: ApiPage, suggestion_id: int, body: ReplyIn) -> SuggestionDetailOut:
+def reply(page: ApiPage, suggestion_id: RowId, body: ReplyIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.reply(
         c.session, c.principal, c.tenant, suggestion_id, reply_class=body.reply_class, content=body.content,
@@ -375,7 +376,7 @@ def reply(page: ApiPage, suggestion_id: int, body: ReplyIn) -> SuggestionDetailO
 
 
 @router.post("/{suggestion_id:int}/evaluate", response_model=SuggestionDetailOut)
-def evaluate(page: ApiPage, suggestion_id: int, body: EvaluateIn) -> SuggestionDetailOut:
+def evaluate(page: ApiPage, suggestion_id: RowId, body: EvaluateIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.evaluate(
         c.session, c.principal, c.tenant, suggestion_id, evaluation=body.evaluation, comment=body.comment,
@@ -383,14 +384,14 @@ def evaluate(page: ApiPage, suggestion_id: int, body: EvaluateIn) -> SuggestionD
 
 
 @router.post("/{suggestion_id:int}/close", response_model=SuggestionDetailOut)
-def close(page: ApiPage, suggestion_id: int, body: CloseIn) -> SuggestionDetailOut:
+def close(page: ApiPage, suggestion_id: RowId, body: CloseIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.close(c.session, c.principal, c.tenant, suggestion_id,
                                                                note=body.note, version=body.version))
 
 
 @router.post("/{suggestion_id:int}/edit", response_model=SuggestionDetailOut)
-def edit(page: ApiPage, suggestion_id: int, body: EditIn) -> SuggestionDetailOut:
+def edit(page: ApiPage, suggestion_id: RowId, body: EditIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.edit_draft(
         c.session, c.principal, c.tenant, suggestion_id, title=body.title, content=body.content,
@@ -398,42 +399,42 @@ def edit(page: ApiPage, suggestion_id: int, body: EditIn) -> SuggestionDetailOut
 
 
 @router.post("/{suggestion_id:int}/withdraw", response_model=SuggestionDetailOut)
-def withdraw(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+def withdraw(page: ApiPage, suggestion_id: RowId, body: VersionIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.withdraw(c.session, c.principal, c.tenant, suggestion_id,
                                                                   version=body.version))
 
 
 @router.post("/{suggestion_id:int}/discard", response_model=SuggestionDetailOut)
-def discard(page: ApiPage, suggestion_id: int, body: VersionIn) -> SuggestionDetailOut:
+def discard(page: ApiPage, suggestion_id: RowId, body: VersionIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.discard(c.session, c.principal, c.tenant, suggestion_id,
                                                                  version=body.version))
 
 
 @router.post("/{suggestion_id:int}/contact", response_model=SuggestionDetailOut)
-def contact(page: ApiPage, suggestion_id: int, body: ContactIn) -> SuggestionDetailOut:
+def contact(page: ApiPage, suggestion_id: RowId, body: ContactIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.record_contact(
         c.session, c.principal, c.tenant, suggestion_id, way=body.way, summary=body.summary, version=body.version))
 
 
 @router.post("/{suggestion_id:int}/co-opinion", response_model=SuggestionDetailOut)
-def co_opinion(page: ApiPage, suggestion_id: int, body: OpinionIn) -> SuggestionDetailOut:
+def co_opinion(page: ApiPage, suggestion_id: RowId, body: OpinionIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.co_unit_opinion(
         c.session, c.principal, c.tenant, suggestion_id, opinion=body.opinion, version=body.version))
 
 
 @router.post("/{suggestion_id:int}/reassignment-request", response_model=SuggestionDetailOut)
-def request_reassignment(page: ApiPage, suggestion_id: int, body: ReasonIn) -> SuggestionDetailOut:
+def request_reassignment(page: ApiPage, suggestion_id: RowId, body: ReasonIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.request_reassignment(
         c.session, c.principal, c.tenant, suggestion_id, reason=body.reason, version=body.version))
 
 
 @router.post("/{suggestion_id:int}/keep-assignment", response_model=SuggestionDetailOut)
-def keep_assignment(page: ApiPage, suggestion_id: int, body: NoteIn) -> SuggestionDetailOut:
+def keep_assignment(page: ApiPage, suggestion_id: RowId, body: NoteIn) -> SuggestionDetailOut:
     """The office refuses a unit's request for re-assignment (to change it, post to /assign again)."""
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.decide_reassignment(
@@ -441,7 +442,7 @@ def keep_assignment(page: ApiPage, suggestion_id: int, body: NoteIn) -> Suggesti
 
 
 @router.post("/{suggestion_id:int}/key", response_model=SuggestionDetailOut)
-def mark_key(page: ApiPage, suggestion_id: int, body: KeyIn) -> SuggestionDetailOut:
+def mark_key(page: ApiPage, suggestion_id: RowId, body: KeyIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.mark_key(
         c.session, c.principal, c.tenant, suggestion_id, supervisor_user_id=body.supervisor_user_id,
@@ -449,7 +450,7 @@ def mark_key(page: ApiPage, suggestion_id: int, body: KeyIn) -> SuggestionDetail
 
 
 @router.post("/{suggestion_id:int}/commitments/{commitment_id:int}/fulfil", response_model=SuggestionDetailOut)
-def fulfil(page: ApiPage, suggestion_id: int, commitment_id: int, body: FulfilIn) -> SuggestionDetailOut:
+def fulfil(page: ApiPage, suggestion_id: RowId, commitment_id: RowId, body: FulfilIn) -> SuggestionDetailOut:
     """The unit reports a B commitment done ("回头看"); the commitment must be this suggestion's."""
     c = page.ctx
     service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
@@ -466,7 +467,8 @@ def _commitments(page: SuggestionPage, suggestion_id: int) -> list[Any]:
 
 
 @router.post("/{suggestion_id:int}/attachments/{attachment_id:int}/remove", response_model=SuggestionDetailOut)
-def remove_attachment(page: ApiPage, suggestion_id: int, attachment_id: int, body: VersionIn) -> SuggestionDetailOut:
+def remove_attachment(page: ApiPage, suggestion_id: RowId, attachment_id: RowId,
+                      body: VersionIn) -> SuggestionDetailOut:
     """The lead deputy takes a document off the draft (only the draft's own documents)."""
     c = page.ctx
     service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)

@@ -20,6 +20,7 @@ from renda.tenants.deputies import importer, queries, rules, service
 from renda.tenants.deputies.models import LEVELS, Deputy
 from renda.tenants.deputies.sheet import MAX_BYTES
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId, parse_count, parse_id
 from renda.web.render import render
 
 router = APIRouter()
@@ -46,10 +47,6 @@ def _require_manage(request: Request) -> None:
         raise AccessDenied(Permission.DEPUTY_MANAGE)
 
 
-def _int(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
-
-
 # --- the list -----------------------------------------------------------------------------------
 
 
@@ -57,8 +54,9 @@ def _int(value: str) -> int | None:
 def deputies_list(request: Request, ctx: TenantDep, q: str = "", level: str = "", term: str = "",
                   township: str = "", status: str = "active", page: str = "1") -> Response:
     active = {"active": True, "inactive": False}.get(status)
-    f = queries.DeputyFilter(q=q.strip(), level=level, term=_int(term), township=_int(township), active=active)
-    result = queries.deputy_page(ctx.session, ctx.tenant, f, _int(page) or 1)
+    f = queries.DeputyFilter(q=q.strip(), level=level, term=parse_count(term), township=parse_id(township),
+                             active=active)
+    result = queries.deputy_page(ctx.session, ctx.tenant, f, parse_count(page) or 1)
     context = {
         "result": result, "filters": {"q": f.q, "level": level, "term": term, "township": township,
                                       "status": status},
@@ -100,7 +98,7 @@ def import_preview(request: Request, ctx: TenantDep, file: Annotated[UploadFile 
 
 
 @router.post("/t/{slug}/deputies/import/{token}/commit")
-def import_commit(request: Request, ctx: TenantDep, token: int) -> Response:
+def import_commit(request: Request, ctx: TenantDep, token: RowId) -> Response:
     _require_manage(request)
     try:
         result = importer.commit(ctx.session, ctx.principal, ctx.tenant, token)
@@ -193,7 +191,7 @@ def create_deputy(request: Request, ctx: TenantDep, name: F = "", gender: F = ""
 
 
 @router.get("/t/{slug}/deputies/{deputy_id}")
-def deputy_page(request: Request, ctx: TenantDep, deputy_id: int) -> Response:
+def deputy_page(request: Request, ctx: TenantDep, deputy_id: RowId) -> Response:
     deputy = service.access_deputy(ctx.session, ctx.principal, ctx.tenant, deputy_id)
     detail = queries.deputy_detail(ctx.session, ctx.tenant, deputy)
     manages = service.may_manage(ctx.session, ctx.principal, deputy)
@@ -206,7 +204,7 @@ def deputy_page(request: Request, ctx: TenantDep, deputy_id: int) -> Response:
 
 
 @router.get("/t/{slug}/deputies/{deputy_id}/edit")
-def edit_deputy(request: Request, ctx: TenantDep, deputy_id: int) -> Response:
+def edit_deputy(request: Request, ctx: TenantDep, deputy_id: RowId) -> Response:
     deputy = service.access_deputy(ctx.session, ctx.principal, ctx.tenant, deputy_id)
     if not service.may_manage(ctx.session, ctx.principal, deputy):
         raise AccessDenied(Permission.DEPUTY_MANAGE)
@@ -215,7 +213,7 @@ def edit_deputy(request: Request, ctx: TenantDep, deputy_id: int) -> Response:
 
 
 @router.post("/t/{slug}/deputies/{deputy_id}/edit")
-def update_deputy(request: Request, ctx: TenantDep, deputy_id: int, version: F = "", name: F = "",
+def update_deputy(request: Request, ctx: TenantDep, deputy_id: RowId, version: F = "", name: F = "",
                   gender: F = "", ethnicity: F = "", birth_date: F = "", level: F = "", term: F = "",
                   electoral_unit: F = "", delegation: F = "", professional_group: F = "", phone: F = "",
                   email: F = "", id_code: F = "", org_unit_id: F = "",
@@ -240,7 +238,7 @@ def update_deputy(request: Request, ctx: TenantDep, deputy_id: int, version: F =
 
 
 @router.post("/t/{slug}/deputies/{deputy_id}/account")
-def link_account(request: Request, ctx: TenantDep, deputy_id: int, username: F = "") -> Response:
+def link_account(request: Request, ctx: TenantDep, deputy_id: RowId, username: F = "") -> Response:
     user_id = ctx.session.scalars(select(User.id).where(User.username == username.strip())).first()
     try:
         if user_id is None:
@@ -260,18 +258,18 @@ def link_account(request: Request, ctx: TenantDep, deputy_id: int, username: F =
 
 
 @router.post("/t/{slug}/deputies/{deputy_id}/unlink")
-def unlink_account(ctx: TenantDep, deputy_id: int) -> Response:
+def unlink_account(ctx: TenantDep, deputy_id: RowId) -> Response:
     service.unlink_user(ctx.session, ctx.principal, ctx.tenant, deputy_id)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/deputies/{deputy_id}?saved=1", status_code=303)
 
 
 @router.post("/t/{slug}/deputies/{deputy_id}/deactivate")
-def deactivate(ctx: TenantDep, deputy_id: int) -> Response:
+def deactivate(ctx: TenantDep, deputy_id: RowId) -> Response:
     service.set_active(ctx.session, ctx.principal, ctx.tenant, deputy_id, False)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/deputies/{deputy_id}?saved=1", status_code=303)
 
 
 @router.post("/t/{slug}/deputies/{deputy_id}/reactivate")
-def reactivate(ctx: TenantDep, deputy_id: int) -> Response:
+def reactivate(ctx: TenantDep, deputy_id: RowId) -> Response:
     service.set_active(ctx.session, ctx.principal, ctx.tenant, deputy_id, True)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/deputies/{deputy_id}?saved=1", status_code=303)

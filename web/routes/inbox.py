@@ -13,6 +13,7 @@ from renda.platform.notify import queries, service
 from renda.platform.notify.queries import InboxEntry
 from renda.web import i18n
 from renda.web.deps import PrincipalDep, SessionDep
+from renda.web.forms import RowId
 from renda.web.render import render
 
 router = APIRouter()
@@ -68,7 +69,7 @@ def read_all(session: SessionDep, principal: PrincipalDep,
 
 
 @router.post("/inbox/{notification_id}/read")
-def read(session: SessionDep, principal: PrincipalDep, notification_id: int,
+def read(session: SessionDep, principal: PrincipalDep, notification_id: RowId,
          page: Annotated[int, Form(ge=1, le=100_000)] = 1, open: Annotated[bool, Form()] = False) -> Response:
     """Mark one notification read; with ``open`` go on to what it is about."""
     notification = service.mark_read(session, principal, notification_id)

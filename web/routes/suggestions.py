@@ -25,7 +25,9 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State, actions_from
+from renda.web import forms
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId
 from renda.web.i18n import gettext
 from renda.web.render import render, wants_fragment
 from renda.web.routes.suggestions_attachments import STEP_LABELS, download_url, size_label, upload_limits
@@ -146,13 +148,12 @@ def today() -> dt.date:
 
 
 def int_or(value: str | None, default: int | None = None) -> int | None:
-    text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else default
+    return forms.parse_count(value, default)
 
 
 def version_of(value: str) -> int:
     """The version the form was rendered with; a form without one is treated as stale."""
-    return int_or(value, -1) or -1
+    return forms.parse_version(value)
 
 
 def date_or_none(value: str, field: str) -> dt.date | None:
@@ -388,5 +389,5 @@ def take_step(request: Request, page: SuggestionPage, suggestion_id: int, form: 
 
 
 @router.get("/t/{slug}/suggestions/{suggestion_id:int}")
-def suggestion_detail(request: Request, page: PageDep, suggestion_id: int, done: str = "") -> Response:
+def suggestion_detail(request: Request, page: PageDep, suggestion_id: RowId, done: str = "") -> Response:
     return detail_page(request, page, suggestion_id, done=done or None)

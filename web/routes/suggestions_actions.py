@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Suggestion
+from renda.web.forms import RowId
 from renda.web.routes.suggestions import (
     PageDep,
     after_step,
@@ -40,35 +41,35 @@ def _ids(values: list[str] | None) -> list[int]:
 
 
 @router.post(PATH + "/submit")
-def submit(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+def submit(request: Request, page: PageDep, suggestion_id: RowId, version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "submit", {}, lambda: service.submit(
         c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
 
 
 @router.post(PATH + "/withdraw")
-def withdraw(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+def withdraw(request: Request, page: PageDep, suggestion_id: RowId, version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "withdraw", {}, lambda: service.withdraw(
         c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
 
 
 @router.post(PATH + "/discard")
-def discard(request: Request, page: PageDep, suggestion_id: int, version: F = "") -> Response:
+def discard(request: Request, page: PageDep, suggestion_id: RowId, version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "discard", {}, lambda: service.discard(
         c.session, c.principal, c.tenant, suggestion_id, version=version_of(version)))
 
 
 @router.post(PATH + "/cosign")
-def cosign(request: Request, page: PageDep, suggestion_id: int) -> Response:
+def cosign(request: Request, page: PageDep, suggestion_id: RowId) -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "cosign", {}, lambda: service.confirm_cosign(
         c.session, c.principal, c.tenant, suggestion_id))
 
 
 @router.post(PATH + "/review")
-def review(request: Request, page: PageDep, suggestion_id: int, decision: F = "", note: F = "",
+def review(request: Request, page: PageDep, suggestion_id: RowId, decision: F = "", note: F = "",
            version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "review", {"decision": decision, "note": note},
@@ -77,7 +78,7 @@ def review(request: Request, page: PageDep, suggestion_id: int, decision: F = ""
 
 
 @router.post(PATH + "/assign")
-def assign(request: Request, page: PageDep, suggestion_id: int, lead_unit_id: F = "", co_unit_ids: Many = None,
+def assign(request: Request, page: PageDep, suggestion_id: RowId, lead_unit_id: F = "", co_unit_ids: Many = None,
            broad: F = "", deadline: F = "", version: F = "") -> Response:
     c = page.ctx
     values = {"lead_unit_id": lead_unit_id, "co_unit_ids": [v for v in co_unit_ids or [] if v],
@@ -89,7 +90,7 @@ def assign(request: Request, page: PageDep, suggestion_id: int, lead_unit_id: F 
 
 
 @router.post(PATH + "/reassign-request")
-def request_reassignment(request: Request, page: PageDep, suggestion_id: int, reason: F = "",
+def request_reassignment(request: Request, page: PageDep, suggestion_id: RowId, reason: F = "",
                          version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "reassign_request", {"reason": reason},
@@ -98,7 +99,7 @@ def request_reassignment(request: Request, page: PageDep, suggestion_id: int, re
 
 
 @router.post(PATH + "/reassign-refuse")
-def refuse_reassignment(request: Request, page: PageDep, suggestion_id: int, note: F = "",
+def refuse_reassignment(request: Request, page: PageDep, suggestion_id: RowId, note: F = "",
                         version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "reassign_refuse", {"note": note},
@@ -107,7 +108,7 @@ def refuse_reassignment(request: Request, page: PageDep, suggestion_id: int, not
 
 
 @router.post(PATH + "/contact")
-def contact(request: Request, page: PageDep, suggestion_id: int, way: F = "", summary: F = "",
+def contact(request: Request, page: PageDep, suggestion_id: RowId, way: F = "", summary: F = "",
             version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "contact", {"way": way, "summary": summary},
@@ -116,7 +117,7 @@ def contact(request: Request, page: PageDep, suggestion_id: int, way: F = "", su
 
 
 @router.post(PATH + "/co-opinion")
-def co_opinion(request: Request, page: PageDep, suggestion_id: int, opinion: F = "", version: F = "") -> Response:
+def co_opinion(request: Request, page: PageDep, suggestion_id: RowId, opinion: F = "", version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "co_opinion", {"opinion": opinion},
                      lambda: service.co_unit_opinion(c.session, c.principal, c.tenant, suggestion_id,
@@ -124,7 +125,7 @@ def co_opinion(request: Request, page: PageDep, suggestion_id: int, opinion: F =
 
 
 @router.post(PATH + "/reply")
-def reply(request: Request, page: PageDep, suggestion_id: int, reply_class: F = "", content: F = "",
+def reply(request: Request, page: PageDep, suggestion_id: RowId, reply_class: F = "", content: F = "",
           signed_by: F = "", commitment: F = "", commitment_due: F = "", version: F = "",
           attachments: Files = None) -> Response:
     """答复, with the reply document if one is attached: both are kept, or neither."""
@@ -160,7 +161,7 @@ def reply(request: Request, page: PageDep, suggestion_id: int, reply_class: F = 
 
 
 @router.post(PATH + "/evaluate")
-def evaluate(request: Request, page: PageDep, suggestion_id: int, evaluation: F = "", comment: F = "",
+def evaluate(request: Request, page: PageDep, suggestion_id: RowId, evaluation: F = "", comment: F = "",
              version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "evaluate", {"evaluation": evaluation, "comment": comment},
@@ -169,14 +170,14 @@ def evaluate(request: Request, page: PageDep, suggestion_id: int, evaluation: F 
 
 
 @router.post(PATH + "/close")
-def close(request: Request, page: PageDep, suggestion_id: int, note: F = "", version: F = "") -> Response:
+def close(request: Request, page: PageDep, suggestion_id: RowId, note: F = "", version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "close", {"note": note}, lambda: service.close(
         c.session, c.principal, c.tenant, suggestion_id, note=note, version=version_of(version)))
 
 
 @router.post(PATH + "/key")
-def mark_key(request: Request, page: PageDep, suggestion_id: int, supervisor_user_id: F = "",
+def mark_key(request: Request, page: PageDep, suggestion_id: RowId, supervisor_user_id: F = "",
              version: F = "") -> Response:
     c = page.ctx
     return take_step(request, page, suggestion_id, "key", {"supervisor_user_id": supervisor_user_id},
@@ -186,7 +187,7 @@ def mark_key(request: Request, page: PageDep, suggestion_id: int, supervisor_use
 
 
 @router.post("/t/{slug}/suggestions/commitments/{commitment_id:int}/fulfil")
-def fulfil(request: Request, page: PageDep, commitment_id: int, note: F = "") -> Response:
+def fulfil(request: Request, page: PageDep, commitment_id: RowId, note: F = "") -> Response:
     c = page.ctx
     try:
         commitment = service.fulfil_commitment(c.session, c.principal, c.tenant, commitment_id, note=note)

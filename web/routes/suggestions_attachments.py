@@ -19,6 +19,7 @@ from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import attachments
 from renda.tenants.suggestions.models import Attachment
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId
 
 router = APIRouter()
 
@@ -94,7 +95,7 @@ def download_url(slug: str, attachment: Attachment) -> str:
 
 
 @router.get("/t/{slug}/suggestions/attachments/{attachment_id:int}")
-def download(request: Request, ctx: TenantDep, attachment_id: int) -> Response:
+def download(request: Request, ctx: TenantDep, attachment_id: RowId) -> Response:
     """The file, to whoever may see its suggestion; anyone else gets the 404 of a missing one."""
     stored = attachments.open_attachment(ctx.session, request.app.state.settings, ctx.principal, ctx.tenant,
                                          attachment_id)

@@ -18,6 +18,7 @@ from renda.platform.errors import Conflict, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service, workflow
 from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State
+from renda.web.forms import RowId
 from renda.web.render import render
 from renda.web.routes.suggestions import (
     DONE_LABELS,
@@ -139,12 +140,12 @@ def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, value
 
 
 @router.get("/t/{slug}/suggestions/{suggestion_id:int}/edit")
-def edit_draft(request: Request, page: PageDep, suggestion_id: int, done: str = "") -> Response:
+def edit_draft(request: Request, page: PageDep, suggestion_id: RowId, done: str = "") -> Response:
     return _edit_page(request, page, suggestion_id, done=done or None)
 
 
 @router.post("/t/{slug}/suggestions/{suggestion_id:int}/edit")
-def save_draft(request: Request, page: PageDep, suggestion_id: int, title: F = "", content: F = "",
+def save_draft(request: Request, page: PageDep, suggestion_id: RowId, title: F = "", content: F = "",
                category: F = "", version: F = "", cosigners: Many = None, attachments: Files = None) -> Response:
     """A stale version is the 409 of every step (the page as it is now); refused input keeps the form."""
     ctx, settings = page.ctx, request.app.state.settings
@@ -161,7 +162,7 @@ def save_draft(request: Request, page: PageDep, suggestion_id: int, title: F = "
 
 
 @router.post("/t/{slug}/suggestions/attachments/{attachment_id:int}/remove")
-def remove_document(request: Request, page: PageDep, attachment_id: int, version: F = "") -> Response:
+def remove_document(request: Request, page: PageDep, attachment_id: RowId, version: F = "") -> Response:
     """The lead deputy takes a document off their draft; back to the draft's form, or the page's 409."""
     ctx = page.ctx
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from renda.platform import clock
@@ -15,6 +15,7 @@ from renda.platform.errors import N_, ValidationFailed
 from renda.platform.workdays import service as workdays
 from renda.platform.workdays.models import NOTE_MAX
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import RowId
 from renda.web.render import render
 
 router = APIRouter()
@@ -68,6 +69,6 @@ def add_day(request: Request, ctx: CalendarAdminDep, day: F = "", kind: F = "", 
 
 
 @router.post("/t/{slug}/settings/holidays/{override_id}/remove")
-def remove_day(ctx: CalendarAdminDep, override_id: Annotated[int, Path(ge=1, le=2**53)]) -> Response:
+def remove_day(ctx: CalendarAdminDep, override_id: RowId) -> Response:
     workdays.remove_own_day(ctx.session, ctx.principal, ctx.tenant, override_id)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/settings/holidays?saved=1", status_code=303)

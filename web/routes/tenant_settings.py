@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -16,6 +16,7 @@ from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy.settings import REGISTRY, SettingSpec, tenant_settings, update_settings
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.forms import MAX_ID
 from renda.web.render import render
 
 router = APIRouter()
@@ -174,7 +175,8 @@ def _line(row: queries.AuditRow) -> AuditLine:
 
 
 @router.get("/t/{slug}/audit")
-def audit_log(request: Request, ctx: AuditReaderDep, before: int | None = None) -> Response:
+def audit_log(request: Request, ctx: AuditReaderDep,
+              before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     rows, more = queries.audit_page(ctx.session, ctx.tenant.id, before, AUDIT_PAGE_SIZE)
     lines = [_line(r) for r in rows]
     context = {"lines": lines, "next_before": lines[-1].id if more and lines else None, "before": before}
