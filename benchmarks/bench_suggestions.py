@@ -344,6 +344,9 @@ def print_report(pages: dict[str, Any], sweep: dict[str, Any], checks: list[tupl
 
 
 def main(argv: list[str]) -> int:
+    from renda.web.modules import install_modules
+
+    install_modules()  # the settings and jobs the modules declare, as in every Renda process
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help=f"keep an existing {DATABASE} and its data")
     parser.add_argument("--suggestions", type=int, default=100_000)

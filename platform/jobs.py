@@ -6,10 +6,11 @@ workers and the scheduler; without it (the embedded default) the queue is in mem
 process runs them in threads of its own. A job is called as ``func(ctx, **kwargs)`` with a
 :class:`JobContext`, whose ``session()`` opens a transaction of its own under the system scope.
 
-The business layer registers its jobs when its modules are imported, e.g.
-``jobs.register("suggestions.sweep_deadlines", sweep, cron="*/15 * * * *")``; a queue wraps what
-is registered when the process builds it, so the web app and ``renda worker`` import the same
-modules first.
+A module marks its job functions with ``@jobs.job("suggestions.sweep_deadlines", cron="*/15 * * * *")``
+and lists them in its declaration (``renda.platform.modules.Module.jobs``); installing the deployment's
+modules registers them, so the web app and ``renda worker``, which install the same list, know the
+same jobs. Marking registers nothing by itself: a job no module declares never runs, and the test of
+the module list says so.
 """
 
 from __future__ import annotations
@@ -73,15 +74,9 @@ class Registry:
         self._specs[name] = spec
         return spec
 
-    def job(self, name: str, *, cron: str | None = None, retries: int = 0, retry_delay: int = 60,
-            ) -> Callable[[F], F]:
-        """Decorator form of :meth:`register`."""
-
-        def decorator(func: F) -> F:
-            self.register(name, func, cron=cron, retries=retries, retry_delay=retry_delay)
-            return func
-
-        return decorator
+    def add(self, spec: JobSpec) -> JobSpec:
+        return self.register(spec.name, spec.func, cron=spec.cron, retries=spec.retries,
+                             retry_delay=spec.retry_delay)
 
     def specs(self) -> list[JobSpec]:
         return list(self._specs.values())
@@ -89,7 +84,28 @@ class Registry:
 
 registry = Registry()
 register = registry.register
-job = registry.job
+
+SPEC_ATTRIBUTE = "__renda_job__"
+
+
+def job(name: str, *, cron: str | None = None, retries: int = 0, retry_delay: int = 60) -> Callable[[F], F]:
+    """Mark a function as the job ``name``; a module's declaration lists it (see the module docstring)."""
+    if cron is not None:
+        parse_cron(cron)  # a mistyped schedule fails at import, not silently at night
+
+    def decorator(func: F) -> F:
+        setattr(func, SPEC_ATTRIBUTE, JobSpec(name, func, cron, retries, retry_delay))
+        return func
+
+    return decorator
+
+
+def spec_of(func: JobFunction) -> JobSpec:
+    """The job a function was marked as, or ValueError for a function that is not a job."""
+    spec = getattr(func, SPEC_ATTRIBUTE, None)
+    if not isinstance(spec, JobSpec):
+        raise ValueError(f"{func!r} is not marked with @jobs.job")
+    return spec
 
 
 @dataclass(frozen=True)

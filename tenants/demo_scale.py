@@ -28,7 +28,6 @@ from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.service import create_handling_unit, get_tenant_by_slug
 from renda.platform.tenancy.settings import get_setting
 from renda.platform.timeline import TimelineEvent
-from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.demo import ACCOUNTS, COUNTIES, HANDLING_UNITS, StepProgress, load_demo
 from renda.tenants.deputies.models import Deputy, DeputyStation
 from renda.tenants.suggestions import workflow

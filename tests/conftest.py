@@ -44,8 +44,11 @@ from renda.platform.tenancy.models import (
     Tenant,
     TenantSetting,
 )
+from renda.web.modules import install_modules
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+install_modules()  # as every Renda process does first: the modules' roles, settings and jobs
 
 OWNER_ROLE = "renda_owner"  # owns the schema objects; runs the migrations
 APP_ROLE = "renda_app"  # what the application connects as: owns nothing, subject to RLS

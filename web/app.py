@@ -13,8 +13,6 @@ from starsessions import SessionAutoloadMiddleware, SessionMiddleware
 from starsessions.stores.memory import InMemoryStore
 from starsessions.stores.redis import RedisStore
 
-import renda.tenants.settings  # registers the congress's tenant settings
-import renda.tenants.suggestions.sweep  # noqa: F401 - registers the deadline sweep with the job queue
 from renda.platform import jobs
 from renda.platform.config import Settings, get_settings
 from renda.platform.db import Database
@@ -22,30 +20,14 @@ from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
 from renda.web import errors, i18n
 from renda.web.csrf import CsrfMiddleware
-from renda.web.routes import (
-    account,
-    admin_org,
-    admin_units,
-    admin_users,
-    api_suggestions,
-    deputies,
-    home,
-    inbox,
-    sso,
-    suggestions,
-    suggestions_actions,
-    suggestions_attachments,
-    suggestions_board,
-    suggestions_drafts,
-    tenant_holidays,
-    tenant_settings,
-)
+from renda.web.modules import install_modules, web_modules
 
 STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_modules()
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue = jobs.JobQueue(settings, app.state.db, translations=i18n.translations)
@@ -90,9 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
-    for module in (sso, account, home, admin_org, admin_units, admin_users, deputies, tenant_settings,
-                   tenant_holidays, inbox, suggestions_board, suggestions, suggestions_actions, suggestions_drafts,
-                   suggestions_attachments, api_suggestions):
-        app.include_router(module.router)
+    for module in web_modules():
+        for router in module.routers:
+            app.include_router(router)
 
     return app

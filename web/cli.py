@@ -21,7 +21,6 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from renda.platform.access.roles import HANDLING_UNIT_ROLES, Role
 from renda.platform.config import REPO_ROOT, get_settings
 from renda.platform.db import Database, Scope
 from renda.platform.errors import NotFound, ValidationFailed
@@ -30,9 +29,11 @@ from renda.platform.tenancy.divisions import DivisionsUnavailable
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
 from renda.platform.tenancy.service import get_tenant_by_slug
+from renda.tenants.congress.roles import HANDLING_UNIT_ROLES, Role
 from renda.tenants.demo import DemoSummary, load_demo
 from renda.tenants.demo_scale import ScaleSummary, generate
 from renda.web import i18n
+from renda.web.modules import install_modules
 
 app = typer.Typer(help="Renda 人大 — multi-tenant platform for local people's congresses.",
                   no_args_is_help=True, add_completion=False)
@@ -128,6 +129,7 @@ def main(
         "--database-url", help="Default: RENDA_DATABASE_URL, else the SQLite file under var/.")] = None,
 ) -> None:
     ctx.obj = {"database_url": database_url}
+    install_modules()  # the same modules as the web app: their settings, jobs and roles
 
 
 def upgrade_database(url: str) -> None:
@@ -272,7 +274,6 @@ def worker(
     """Run the background jobs and their schedule on Redis, until SIGTERM (lets running jobs finish) or Ctrl-C."""
     import logging
 
-    import renda.web.app  # noqa: F401 - registers the same jobs as the web process (platform and tenants)
     from renda.platform import jobs
 
     settings = get_settings()

@@ -11,13 +11,14 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from renda.platform.access.policy import AccessDenied, Principal
-from renda.platform.access.roles import Permission
 from renda.platform.db import Database, Scope
-from renda.platform.errors import N_, NotFound
+from renda.platform.errors import NotFound
 from renda.platform.identity.oidc import ProviderUnavailable, SsoError
 from renda.platform.identity.principal import UnknownPrincipal, load_access
 from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import tenant_root
+from renda.tenants.congress.roles import Permission
+from renda.web.modules import navigation
 
 
 @dataclass(frozen=True)
@@ -120,18 +121,6 @@ class TenantContext:
     session: Session
 
 
-# Navigation: (path under /t/{slug}/, label msgid, permission needed)
-NAV = (
-    ("", N_("Home"), Permission.TENANT_VIEW),
-    ("deputies", N_("Deputies"), Permission.DEPUTY_MANAGE),
-    ("suggestions", N_("Suggestions"), Permission.TENANT_VIEW),
-    ("org", N_("Org tree"), Permission.ORG_MANAGE),
-    ("units", N_("Handling units"), Permission.HANDLING_UNIT_MANAGE),
-    ("users", N_("Users and roles"), Permission.USER_MANAGE),
-    ("settings", N_("Settings"), Permission.TENANT_MANAGE),
-    ("audit", N_("Audit log"), Permission.AUDIT_VIEW),
-)
-
 
 def tenant_context(slug: str, request: Request, session: SessionDep, principal: PrincipalDep) -> TenantContext:
     """The tenant named in the URL: 404 when there is none, 403 when the user holds no grant there."""
@@ -146,7 +135,7 @@ def tenant_context(slug: str, request: Request, session: SessionDep, principal: 
         raise AccessDenied(Permission.TENANT_VIEW, "tenant root not visible") from None
     request.state.tenant = TenantRef.of(tenant)
     perms = principal.permissions_in(tenant.id)
-    request.state.nav = [(path, label) for path, label, perm in NAV if perm in perms]
+    request.state.nav = [(entry.path, entry.label) for entry in navigation() if entry.permission in perms]
     request.state.permissions = perms
     request.session["tenant"] = tenant.slug
     return TenantContext(tenant, root, principal, session)

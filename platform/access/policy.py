@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from renda.platform.access.roles import ROLE_PERMISSIONS, Permission, Role
+from renda.platform.access.roles import PLATFORM_ADMIN, permissions_of
 from renda.platform.db import Scope
 
 
 @dataclass(frozen=True)
 class GrantView:
-    role: Role
+    role: str  # a declared role's name (renda.platform.access.roles)
     tenant_id: int
     scope_path: str
     org_unit_id: int | None = None
@@ -42,17 +42,17 @@ class Principal:
     is_platform_admin: bool = False
     scope: Scope = field(default_factory=Scope)
 
-    def roles_in(self, tenant_id: int) -> set[Role]:
+    def roles_in(self, tenant_id: int) -> set[str]:
         return {g.role for g in self.grants if g.tenant_id == tenant_id}
 
-    def permissions_in(self, tenant_id: int) -> set[Permission]:
+    def permissions_in(self, tenant_id: int) -> set[str]:
         """Permissions held anywhere in (or above) a tenant, for navigation; actions still ask can()."""
         if self.is_platform_admin:
-            return set(Permission)
-        perms: set[Permission] = set()
+            return set(permissions_of(PLATFORM_ADMIN))
+        perms: set[str] = set()
         for g in self.grants:
             if g.tenant_id == tenant_id or (g.is_tenant_root and tenant_id in self.scope.tenant_ids):
-                perms |= ROLE_PERMISSIONS[g.role]
+                perms |= permissions_of(g.role)
         return perms
 
 
@@ -62,24 +62,24 @@ def covers(grant: GrantView, target: Target) -> bool:
     return grant.is_tenant_root and grant.tenant_id in target.joint_member_tenant_ids
 
 
-def can(principal: Principal, permission: Permission, target: Target) -> bool:
+def can(principal: Principal, permission: str, target: Target) -> bool:
     if principal.is_platform_admin:
         return True
-    return any(permission in ROLE_PERMISSIONS[g.role] and covers(g, target) for g in principal.grants)
+    return any(permission in permissions_of(g.role) and covers(g, target) for g in principal.grants)
 
 
-def grants_with(principal: Principal, permission: Permission) -> Iterable[GrantView]:
-    return (g for g in principal.grants if permission in ROLE_PERMISSIONS[g.role])
+def grants_with(principal: Principal, permission: str) -> Iterable[GrantView]:
+    return (g for g in principal.grants if permission in permissions_of(g.role))
 
 
 class AccessDenied(PermissionError):
     """The principal may not do this here. Pages show the 403 page."""
 
-    def __init__(self, permission: Permission | str, message: str | None = None) -> None:
+    def __init__(self, permission: str, message: str | None = None) -> None:
         super().__init__(message or f"permission {permission} denied")
         self.permission = permission
 
 
-def require(principal: Principal, permission: Permission, target: Target) -> None:
+def require(principal: Principal, permission: str, target: Target) -> None:
     if not can(principal, permission, target):
         raise AccessDenied(permission)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renda.platform.access.roles import HANDLING_UNIT_ROLES, Role
+from renda.platform.access.roles import PLATFORM_ADMIN, registry
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 
 SEGMENT_PREFIX = {"joint_station": "joint"}
@@ -50,7 +50,7 @@ class GroupGrant:
 
     path: str
     tenant_id: int
-    role: Role
+    role: str
     org_unit_id: int | None = None
     handling_unit_id: int | None = None
 
@@ -69,24 +69,23 @@ def resolve(session: Session, path: str) -> GroupGrant | None:
     if len(segments) < 2:
         return None
     *where, role_name = segments
-    try:
-        role = Role(role_name)
-    except ValueError:
+    role = role_name
+    if not registry.is_role(role):
         return None
-    if role is Role.PLATFORM_ADMIN:
+    if role == PLATFORM_ADMIN:
         return None  # a realm role, never a group
     last = where[-1]
     unit_id = _segment_id(last, "hu")
     if unit_id is not None:
         unit = session.get(HandlingUnit, unit_id)
-        if unit is None or unit.retired_at is not None or role not in HANDLING_UNIT_ROLES:
+        if unit is None or unit.retired_at is not None or role not in registry.unit_roles():
             return None
         tenant = session.get(Tenant, unit.tenant_id)
         root = _walk(session, where[:-1])
         if tenant is None or root is None or root.id != tenant.root_org_unit_id:
             return None
         return GroupGrant(path, unit.tenant_id, role, handling_unit_id=unit.id)
-    if role in HANDLING_UNIT_ROLES:
+    if role in registry.unit_roles():
         return None
     node = _walk(session, where)
     if node is None or node.retired_at is not None:
@@ -118,9 +117,14 @@ def _walk(session: Session, segments: list[str]) -> OrgUnit | None:
     return node
 
 
-def role_group_paths(node_path: str, kinds: Iterable[Role]) -> list[str]:
-    return [f"{node_path}/{role.value}" for role in kinds]
+def role_group_paths(node_path: str, kinds: Iterable[str]) -> list[str]:
+    return [f"{node_path}/{role}" for role in kinds]
 
 
-ORG_ROLES = tuple(r for r in Role if r is not Role.PLATFORM_ADMIN and r not in HANDLING_UNIT_ROLES)
-UNIT_ROLES = tuple(HANDLING_UNIT_ROLES)
+def org_roles() -> tuple[str, ...]:
+    """The roles with a group leaf under every node, in the order the modules declared them."""
+    return registry.org_roles()
+
+
+def unit_roles() -> tuple[str, ...]:
+    return registry.unit_roles()

@@ -4,8 +4,8 @@
 the realm's token lifetimes and languages, the realm role ``platform_admin``, the web client
 (confidential, code flow with PKCE S256, group paths and realm roles in its tokens) and the group
 tree: every active node of every active tenant at its ``groups.node_paths`` path with one leaf per
-role of ``groups.ORG_ROLES``, and every handling unit as ``hu-{id}`` under its tenant's root with
-the ``groups.UNIT_ROLES`` leaves. ``sync_groups`` creates the groups a live realm is missing after
+role of ``groups.org_roles()``, and every handling unit as ``hu-{id}`` under its tenant's root with
+the ``groups.unit_roles()`` leaves. ``sync_groups`` creates the groups a live realm is missing after
 the org tree has grown; it never deletes or renames anything in Keycloak.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import audit
-from renda.platform.access.roles import Role
+from renda.platform.access.roles import PLATFORM_ADMIN
 from renda.platform.config import Settings
 from renda.platform.db import get_scope
 from renda.platform.identity import groups
@@ -162,7 +162,7 @@ def build_realm(
         "defaultLocale": DEFAULT_LOCALE,
         "roles": {
             "realm": [
-                {"name": Role.PLATFORM_ADMIN.value, "description": PLATFORM_ADMIN_DESCRIPTION,
+                {"name": PLATFORM_ADMIN, "description": PLATFORM_ADMIN_DESCRIPTION,
                  "composite": False, "clientRole": False},
             ],
         },
@@ -201,9 +201,9 @@ def _group(name: str, path: str, attributes: dict[str, list[str]]) -> dict[str, 
     return {"name": name, "path": path, "attributes": attributes, "subGroups": []}
 
 
-def _role_leaves(path: str, roles: Sequence[Role], name: str, tenant: Tenant) -> list[dict[str, Any]]:
+def _role_leaves(path: str, roles: Sequence[str], name: str, tenant: Tenant) -> list[dict[str, Any]]:
     return [
-        _group(role.value, leaf, _attributes(name, KIND_ROLE, tenant, renda_role=role.value))
+        _group(role, leaf, _attributes(name, KIND_ROLE, tenant, renda_role=role))
         for role, leaf in zip(roles, groups.role_group_paths(path, roles), strict=True)
     ]
 
@@ -260,7 +260,7 @@ def build_group_tree(session: Session, *, include_villages: bool = False) -> lis
         group = _group(groups.node_segment(node), paths[node_id],
                        _attributes(node.name, node.kind, tenant, renda_id=str(node.id)))
         if node_id in members and tenant is not None:
-            group["subGroups"].extend(_role_leaves(paths[node_id], groups.ORG_ROLES, node.name, tenant))
+            group["subGroups"].extend(_role_leaves(paths[node_id], groups.org_roles(), node.name, tenant))
         chain = [i for i in _ids(node.path) if i in nodes]
         parent = by_id.get(chain[-2]) if len(chain) > 1 else None
         (parent["subGroups"] if parent is not None else top).append(group)
@@ -275,7 +275,7 @@ def build_group_tree(session: Session, *, include_villages: bool = False) -> lis
         group = _group(groups.unit_segment(unit), path,
                        _attributes(unit.name, KIND_HANDLING_UNIT, tenant, renda_id=str(unit.id),
                                    renda_category=unit.category))
-        group["subGroups"].extend(_role_leaves(path, groups.UNIT_ROLES, unit.name, tenant))
+        group["subGroups"].extend(_role_leaves(path, groups.unit_roles(), unit.name, tenant))
         root_group["subGroups"].append(group)
 
     _sort(top)
@@ -283,8 +283,8 @@ def build_group_tree(session: Session, *, include_villages: bool = False) -> lis
 
 
 def _sort(level: list[dict[str, Any]]) -> None:
-    """Role leaves first (in ORG_ROLES order), then nodes by segment, handling units by id."""
-    role_order = {r.value: i for i, r in enumerate((*groups.ORG_ROLES, *groups.UNIT_ROLES))}
+    """Role leaves first (in org_roles() order), then nodes by segment, handling units by id."""
+    role_order = {r: i for i, r in enumerate((*groups.org_roles(), *groups.unit_roles()))}
 
     def key(g: dict[str, Any]) -> tuple[int, int, str]:
         kind = g["attributes"]["renda_kind"][0]

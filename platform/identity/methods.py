@@ -5,18 +5,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from renda.platform.errors import N_
-from renda.platform.tenancy.settings import SettingSpec, get_setting, register
+from renda.platform.tenancy.settings import SettingSpec, get_setting
 
 LOCAL = "local"
 KEYCLOAK = "keycloak"
 
-register(
-    SettingSpec("login_methods", "choices", [LOCAL, KEYCLOAK], N_("Sign-in methods"),
-                N_("Local accounts, unified identity (Keycloak), or both."),
-                options=(LOCAL, KEYCLOAK),
-                option_labels={LOCAL: N_("Local accounts"), KEYCLOAK: N_("Unified identity (Keycloak)")},
-                group=N_("Sign-in")),
-)
+LOGIN_METHODS = SettingSpec(
+    "login_methods", "choices", [LOCAL, KEYCLOAK], N_("Sign-in methods"),
+    N_("Local accounts, unified identity (Keycloak), or both."),
+    options=(LOCAL, KEYCLOAK),
+    option_labels={LOCAL: N_("Local accounts"), KEYCLOAK: N_("Unified identity (Keycloak)")},
+    group=N_("Sign-in"))
 
 
 def allows(session: Session, tenant_id: int, method: str) -> bool:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from renda.platform.access.policy import GrantView, Principal
-from renda.platform.access.roles import Role
 from renda.platform.db import Scope, get_scope, set_scope
 from renda.platform.identity.models import Grant, User
 from renda.platform.tenancy.models import JointStation, JointStationMember, Tenant
@@ -100,7 +99,7 @@ def load_access(session: Session, user_id: int, assumed: Scope | None = None) ->
 
     views = tuple(
         GrantView(
-            role=Role(g.role),
+            role=g.role,
             tenant_id=g.tenant_id,
             scope_path=g.scope_path,
             org_unit_id=g.org_unit_id,

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from renda.platform import audit
 from renda.platform.access.policy import AccessDenied, Principal, Target, can, require
-from renda.platform.access.roles import HANDLING_UNIT_ROLES, Permission, Role
+from renda.platform.access.roles import PLATFORM_ADMIN, registry
+from renda.platform.access.roles import KernelPermission as Permission
 from renda.platform.db import Scope, get_scope, set_scope, utcnow
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
 from renda.platform.identity import methods
@@ -252,20 +253,18 @@ def grant_role(session: Session, actor: Principal | None, tenant: Tenant, user: 
     township chairs and handlers in its county (roles whose permissions it does not hold itself),
     but nobody grants anything outside the subtree their user.manage grant covers.
     """
-    try:
-        role_enum = Role(role)
-    except ValueError:
-        raise ValidationFailed.one("role", N_("Choose one of the listed options.")) from None
-    if role_enum is Role.PLATFORM_ADMIN:
+    if not registry.is_role(role):
+        raise ValidationFailed.one("role", N_("Choose one of the listed options."))
+    if role == PLATFORM_ADMIN:
         raise ValidationFailed.one("role", N_("Platform operators are set up from the command line."))
     scope_node: OrgUnit | HandlingUnit
     if handling_unit_id is not None:
-        if role_enum not in HANDLING_UNIT_ROLES:
+        if role not in registry.unit_roles():
             raise ValidationFailed.one("role", N_("This role is granted on an org unit, not a handling unit."))
         scope_node = (access_handling_unit(session, actor, tenant, handling_unit_id) if actor
                       else _get(session, HandlingUnit, handling_unit_id, tenant))
     elif org_unit_id is not None:
-        if role_enum in HANDLING_UNIT_ROLES:
+        if role in registry.unit_roles():
             raise ValidationFailed.one("role", N_("This role is granted on a handling unit."))
         scope_node = (access_org_unit(session, actor, tenant, org_unit_id) if actor
                       else _get(session, OrgUnit, org_unit_id, tenant))
@@ -276,19 +275,19 @@ def grant_role(session: Session, actor: Principal | None, tenant: Tenant, user: 
         require(actor, Permission.USER_MANAGE, target)
     existing = session.scalars(
         select(Grant).where(
-            Grant.user_id == user.id, Grant.tenant_id == tenant.id, Grant.role == role_enum.value,
+            Grant.user_id == user.id, Grant.tenant_id == tenant.id, Grant.role == role,
             Grant.org_unit_id == org_unit_id, Grant.handling_unit_id == handling_unit_id,
         )
     ).first()
     if existing is not None:
         return existing
-    grant = Grant(tenant_id=tenant.id, user_id=user.id, role=role_enum.value, org_unit_id=org_unit_id,
+    grant = Grant(tenant_id=tenant.id, user_id=user.id, role=role, org_unit_id=org_unit_id,
                   handling_unit_id=handling_unit_id, scope_path=scope_node.path, source=source,
                   created_by=actor.user_id if actor else None)
     session.add(grant)
     audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id if actor else None,
                  action="grant.add", obj=grant,
-                 after={"user": user.username, "role": role_enum.value, "scope": scope_node.name})
+                 after={"user": user.username, "role": role, "scope": scope_node.name})
     return grant
 
 

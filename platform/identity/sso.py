@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import audit
-from renda.platform.access.roles import Role
+from renda.platform.access.roles import PLATFORM_ADMIN
 from renda.platform.db import Scope, get_scope, set_scope, utcnow
 from renda.platform.errors import N_
 from renda.platform.identity import groups
@@ -37,8 +37,7 @@ GrantKey = tuple[int, str, int | None, int | None]
 
 
 def _key(g: Grant | groups.GroupGrant) -> GrantKey:
-    role = g.role.value if isinstance(g.role, Role) else g.role
-    return (g.tenant_id, role, g.org_unit_id, g.handling_unit_id)
+    return (g.tenant_id, g.role, g.org_unit_id, g.handling_unit_id)
 
 
 def provision(session: Session, claims: dict[str, Any]) -> Provisioned:
@@ -61,7 +60,7 @@ def _provision(session: Session, claims: dict[str, Any]) -> Provisioned:
     subject = str(claims.get("sub") or "")
     username = str(claims.get("preferred_username") or subject)
     realm_roles = set((claims.get("realm_access") or {}).get("roles") or [])
-    is_admin = Role.PLATFORM_ADMIN.value in realm_roles
+    is_admin = PLATFORM_ADMIN in realm_roles
 
     wanted: dict[GrantKey, groups.GroupGrant] = {}
     ignored: list[str] = []
@@ -106,7 +105,7 @@ def _provision(session: Session, claims: dict[str, Any]) -> Provisioned:
         session.delete(grant)
     paths = _scope_paths(session, added)
     for g in added:
-        session.add(Grant(tenant_id=g.tenant_id, user_id=user.id, role=g.role.value, org_unit_id=g.org_unit_id,
+        session.add(Grant(tenant_id=g.tenant_id, user_id=user.id, role=g.role, org_unit_id=g.org_unit_id,
                           handling_unit_id=g.handling_unit_id, scope_path=paths[_key(g)], source="keycloak"))
     changed = created or bool(removed or added)
     if changed:

@@ -166,11 +166,10 @@ def _body(message: OutboxMessage, settings: Settings, gettext_for: GettextFor) -
     }
 
 
+# Every minute, and at once after a commit that wrote outbox messages (see service.notify).
+@jobs.job(DELIVER_JOB, cron="* * * * *")
 def deliver_job(ctx: jobs.JobContext) -> None:
     report = deliver_due(ctx.db, ctx.settings, gettext_for=ctx.gettext)
     if report:
         log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
 
-
-# Every minute, and at once after a commit that wrote outbox messages (see service.notify).
-jobs.register(DELIVER_JOB, deliver_job, cron="* * * * *")

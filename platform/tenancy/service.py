@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from renda.platform import audit
 from renda.platform.access.policy import AccessDenied, Principal, Target, require
-from renda.platform.access.roles import Permission
+from renda.platform.access.roles import KernelPermission as Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
 from renda.platform.identity.models import Grant

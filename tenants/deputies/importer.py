@@ -24,12 +24,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import audit
 from renda.platform.access.policy import AccessDenied, Principal, Target, can
-from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.numbers import is_id
 from renda.platform.tenancy.models import OrgUnit, Tenant
 from renda.platform.tenancy.service import tenant_root
+from renda.tenants.congress.roles import Permission
 from renda.tenants.deputies import rules, service
 from renda.tenants.deputies.models import Deputy, DeputyImport, DeputyStation
 from renda.tenants.deputies.sheet import MAX_BYTES, MAX_ROWS, read_sheet

@@ -16,13 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import audit
 from renda.platform.access.policy import Principal, Target, can, require
-from renda.platform.access.roles import Permission
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.identity.models import User
 from renda.platform.identity.service import access_user
 from renda.platform.numbers import is_id, parse_id
 from renda.platform.tenancy.models import JointStationMember, OrgUnit, Tenant
+from renda.tenants.congress.roles import Permission
 from renda.tenants.deputies import rules
 from renda.tenants.deputies.models import LEVELS, Deputy, DeputyStation
 

@@ -13,14 +13,14 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from renda.platform.access.policy import Principal, Target, can
-from renda.platform.access.roles import ROLE_PERMISSIONS, Permission, Role
+from renda.platform.access.roles import permissions_of
 from renda.platform.deadlines import Colour, colour
 from renda.platform.errors import NotFound
 from renda.platform.identity.models import Grant, User
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
 from renda.platform.timeline import TimelineEvent
-from renda.tenants import settings as _settings  # noqa: F401 - registers the settings read here
+from renda.tenants.congress.roles import Permission, Role
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import service
 from renda.tenants.suggestions.models import Assignment, Attachment, Commitment, Cosigner, Reply, Suggestion
@@ -57,7 +57,7 @@ def viewer_of(session: Session, actor: Principal, tenant: Tenant, root: OrgUnit)
                                                       Deputy.active.is_(True))).first()
     units = frozenset(g.handling_unit_id for g in actor.grants
                       if g.tenant_id == tenant.id and g.handling_unit_id is not None
-                      and Permission.SUGGESTION_REPLY in ROLE_PERMISSIONS[g.role])
+                      and Permission.SUGGESTION_REPLY in permissions_of(g.role))
     whole = Target(tenant.id, root.path)
     return Viewer(deputy=deputy, unit_ids=units,
                   reviews=can(actor, Permission.SUGGESTION_REVIEW, whole),

@@ -16,7 +16,6 @@ from renda.platform.access.policy import Principal
 from renda.platform.deadlines import Colour, colour_sql, overdue_sql
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
-from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
 from renda.tenants.suggestions.service import overseen, require_oversight

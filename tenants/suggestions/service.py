@@ -25,7 +25,6 @@ from renda.platform.identity.models import Grant
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.service import tenant_root
 from renda.platform.tenancy.settings import get_setting
-from renda.tenants import settings as _settings  # noqa: F401 - registers the deadlines read here
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import workflow
 from renda.tenants.suggestions.models import (

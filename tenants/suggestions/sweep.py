@@ -21,7 +21,6 @@ from renda.platform.identity.models import Grant
 from renda.platform.notify.service import Note, notify_many
 from renda.platform.tenancy.models import Tenant, TenantSetting
 from renda.platform.tenancy.settings import REGISTRY
-from renda.tenants import settings as _settings  # noqa: F401 - registers near_due_days
 from renda.tenants.suggestions.models import Suggestion
 from renda.tenants.suggestions.workflow import OPEN_STATES
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_
+from renda.tenants.congress.roles import Permission
 
 
 class State(StrEnum):

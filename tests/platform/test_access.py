@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.access.policy import AccessDenied, GrantView, Principal, Target, can
-from renda.platform.access.roles import Permission, Role
 from renda.platform.audit import AuditEntry
 from renda.platform.db import Scope, set_scope
 from renda.platform.errors import NotFound
@@ -33,6 +32,7 @@ from renda.platform.identity import service as identity
 from renda.platform.identity.models import Grant, User
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.tenants.congress.roles import Permission, Role
 
 P = Permission
 JOINT_MEMBERS = frozenset({3, 41, 2})

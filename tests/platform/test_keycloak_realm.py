@@ -14,7 +14,6 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from renda.platform.access.roles import Role
 from renda.platform.audit import AuditEntry
 from renda.platform.config import Settings, get_settings
 from renda.platform.identity import groups
@@ -29,6 +28,7 @@ from renda.platform.identity.keycloak_realm import (
 )
 from renda.platform.tenancy import service as tenancy
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.tenants.congress.roles import Role
 from renda.web.cli import app as cli
 
 PUBLIC = "https://renda.example.cn"
@@ -111,10 +111,10 @@ def test_every_active_node_has_its_group_at_its_path_with_a_leaf_per_role(
         assert group["attributes"]["renda_name"] == [node.name]
         assert group["attributes"]["renda_kind"] == [node.kind]
         leaves = {g["name"]: g for g in group["subGroups"] if _kind(g) == "role"}
-        assert set(leaves) == {r.value for r in groups.ORG_ROLES}
+        assert set(leaves) == set(groups.org_roles())
         assert Role.PLATFORM_ADMIN.value not in leaves and Role.HANDLER.value not in leaves
-        for role in groups.ORG_ROLES:
-            assert leaves[role.value]["path"] == f"{paths[node.id]}/{role.value}"
+        for role in groups.org_roles():
+            assert leaves[role]["path"] == f"{paths[node.id]}/{role}"
 
     units = list(system_session.scalars(
         select(HandlingUnit).join(Tenant, Tenant.id == HandlingUnit.tenant_id)
@@ -142,7 +142,7 @@ def test_every_leaf_resolves_to_its_node_and_role(cast: Any, system_session: Ses
     tree = build_group_tree(system_session)
     index = _by_path(tree)
     leaves = [g for g in iter_groups(tree) if _kind(g) == "role"]
-    assert len(leaves) >= 14 * len(groups.ORG_ROLES) + 4  # at least the cast: 14 nodes, 4 handling units
+    assert len(leaves) >= 14 * len(groups.org_roles()) + 4  # at least the cast: 14 nodes, 4 handling units
     for leaf in leaves:
         owner = index[leaf["path"].rsplit("/", 1)[0]]
         grant = groups.resolve(system_session, leaf["path"])

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renda.platform.access.roles import Role
 from renda.platform.audit import AuditEntry
 from renda.platform.db import Scope
 from renda.platform.identity import groups, sso
 from renda.platform.identity.models import Grant, User
 from renda.platform.identity.oidc import SsoError
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit
+from renda.tenants.congress.roles import Role
 
 
 @pytest.fixture

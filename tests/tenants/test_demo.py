@@ -14,7 +14,6 @@ from limits.storage import MemoryStorage
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from renda.platform.access.roles import Role
 from renda.platform.audit import AuditEntry
 from renda.platform.config import REPO_ROOT, Settings
 from renda.platform.db import Database, Scope
@@ -23,6 +22,7 @@ from renda.platform.identity.principal import load_principal
 from renda.platform.identity.service import authenticate
 from renda.platform.identity.throttle import LoginThrottle
 from renda.platform.tenancy.models import HandlingUnit, JointStation, JointStationMember, OrgUnit, Tenant
+from renda.tenants.congress.roles import Role
 from renda.tenants.demo import ACCOUNTS, COUNTIES, DEMO_PASSWORD, DemoSummary, load_demo
 from renda.web.cli import app as cli
 

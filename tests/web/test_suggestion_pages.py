@@ -28,7 +28,7 @@ from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Commitment, Cosigner, Reply, Suggestion
 from renda.web import i18n
-from renda.web.routes.suggestions import EVENT_LABELS, STATE_LABELS
+from renda.web.routes.suggestions.pages import EVENT_LABELS, STATE_LABELS
 
 from web_support import count_statements, linked_deputy, post_form
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy import service as tenancy
+from renda.tenants.congress.roles import Permission
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
 from renda.web.render import render

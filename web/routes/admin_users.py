@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import HANDLING_UNIT_ROLES, Permission, Role
 from renda.platform.errors import N_, Message, NotFound, ValidationFailed
 from renda.platform.identity import service as identity
 from renda.platform.tenancy import admin_queries as queries
+from renda.tenants.congress.roles import HANDLING_UNIT_ROLES, Permission, Role
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId, parse_id
 from renda.web.render import render

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starsessions import regenerate_session_id
 
-from renda.platform.access.roles import Role
 from renda.platform.db import Scope, get_scope, set_scope
 from renda.platform.errors import N_, Conflict, Message, NotFound
 from renda.platform.identity import sso
 from renda.platform.identity.models import Grant
 from renda.platform.identity.oidc import OidcClient, ProviderUnavailable, SsoError
 from renda.platform.tenancy.models import Tenant
+from renda.tenants.congress.roles import Role
 from renda.tenants.deputies import service as deputies
 from renda.web.deps import SessionDep
 from renda.web.render import render

@@ -11,10 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy.settings import REGISTRY, SettingSpec, tenant_settings, update_settings
+from renda.tenants.congress.roles import Permission
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import MAX_ID
 from renda.web.render import render

@@ -13,14 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import Conflict, Message, ValidationFailed
+from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service, workflow
 from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State
 from renda.web.forms import RowId
 from renda.web.render import render
-from renda.web.routes.suggestions import (
+from renda.web.routes.suggestions.attachments import Files, download_url, read_uploads, upload_limits, with_files
+from renda.web.routes.suggestions.pages import (
     DONE_LABELS,
     LABELS,
     PageDep,
@@ -32,7 +33,6 @@ from renda.web.routes.suggestions import (
     today,
     version_of,
 )
-from renda.web.routes.suggestions_attachments import Files, download_url, read_uploads, upload_limits, with_files
 
 router = APIRouter()
 

@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.identity.models import User
+from renda.tenants.congress.roles import Permission
 from renda.tenants.deputies import importer, queries, rules, service
 from renda.tenants.deputies.models import LEVELS, Deputy
 from renda.tenants.deputies.sheet import MAX_BYTES

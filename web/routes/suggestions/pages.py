@@ -18,10 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import clock
 from renda.platform.access.policy import Principal, Target, can
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, Conflict, Message, ValidationFailed
 from renda.platform.tenancy.settings import REGISTRY, get_setting
 from renda.platform.timeline import TimelineEvent
+from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment, Suggestion
 from renda.tenants.suggestions.workflow import Action, State, actions_from
@@ -30,7 +30,7 @@ from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
 from renda.web.i18n import gettext
 from renda.web.render import render, wants_fragment
-from renda.web.routes.suggestions_attachments import STEP_LABELS, download_url, size_label, upload_limits
+from renda.web.routes.suggestions.attachments import STEP_LABELS, download_url, size_label, upload_limits
 
 router = APIRouter()
 

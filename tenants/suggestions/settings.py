@@ -1,12 +1,13 @@
-"""The congress's per-tenant settings and their legal or customary defaults (shared/DOMAIN.md)."""
+"""The suggestion workflow's per-tenant settings and their legal or customary defaults (DOMAIN.md)."""
+
+from __future__ import annotations
 
 from renda.platform.errors import N_
-from renda.platform.tenancy.settings import SettingSpec, register
+from renda.platform.tenancy.settings import SettingSpec
 
 SUGGESTIONS = N_("Deputy suggestions")
-OPINIONS = N_("Citizens' opinions")
 
-register(
+SETTINGS = (
     SettingSpec("suggestion_deadline_months", "int", 3, N_("Reply deadline (months from assignment)"),
                 N_("Deputies Law: three months from assignment."), 1, 12, group=SUGGESTIONS),
     SettingSpec("suggestion_hard_deadline_months", "int", 6,
@@ -31,8 +32,4 @@ register(
                                "C": N_("C · to be solved later"),
                                "D": N_("D · for reference only")},
                 group=SUGGESTIONS),
-    SettingSpec("opinion_answer_workdays", "int", 15,
-                N_("Answer deadline for escalated opinions (working days)"), "", 1, 60, group=OPINIONS),
-    SettingSpec("reception_day", "int", 10, N_("Monthly reception day at the stations"), "", 1, 28,
-                group=OPINIONS),
 )

@@ -17,7 +17,8 @@ from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Suggestion
 from renda.web.forms import RowId
-from renda.web.routes.suggestions import (
+from renda.web.routes.suggestions.attachments import Files, read_uploads, with_files
+from renda.web.routes.suggestions.pages import (
     PageDep,
     after_step,
     date_or_none,
@@ -26,7 +27,6 @@ from renda.web.routes.suggestions import (
     take_step,
     version_of,
 )
-from renda.web.routes.suggestions_attachments import Files, read_uploads, with_files
 
 router = APIRouter()
 

@@ -26,14 +26,14 @@ from renda.tenants.suggestions.models import Suggestion
 from renda.web.deps import LoginRequired
 from renda.web.forms import Count, IdField, RowId, VersionField
 from renda.web.i18n import gettext
-from renda.web.routes.suggestions import (
+from renda.web.routes.suggestions.attachments import download_url
+from renda.web.routes.suggestions.board import board_filter
+from renda.web.routes.suggestions.pages import (
     SuggestionPage,
     number_label,
     suggestion_page,
     today,
 )
-from renda.web.routes.suggestions_attachments import download_url
-from renda.web.routes.suggestions_board import board_filter
 
 STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
 ERRORS: dict[type[Exception], tuple[int, str, str]] = {

@@ -18,7 +18,7 @@ from renda.tenants.suggestions import queries, service
 from renda.tenants.suggestions.workflow import UNSUBMITTED, State
 from renda.web.i18n import gettext
 from renda.web.render import render
-from renda.web.routes.suggestions import (
+from renda.web.routes.suggestions.pages import (
     COLOUR_LABELS,
     LABELS,
     STATE_LABELS,

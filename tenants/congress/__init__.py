@@ -1,0 +1,1 @@
+"""The congress's own vocabulary: its roles, its permissions, and what every congress role carries."""
