@@ -10,7 +10,7 @@ scope sees no tenant-owned row: isolation fails closed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -84,6 +84,21 @@ class Scope:
 
     def sees_tenant(self, tenant_id: int | None) -> bool:
         return self.everything or (tenant_id is not None and tenant_id in self.tenant_ids)
+
+    def narrowed_to(self, tenant_id: int, joint_station_ids: Iterable[int] = ()) -> Scope:
+        """What pages of one tenant may show: its rows, and those of the joint stations it is a member of.
+
+        A city's staff see their counties too; on one county's pages they see that county alone, so a
+        query that forgets to filter by the URL's tenant still cannot show another county's rows (the
+        ORM filter and row-level security read this scope). Views across counties widen explicitly
+        back to the principal's own scope. Narrowing never widens: a tenant or station this scope does
+        not see stays unseen.
+        """
+        stations = frozenset(joint_station_ids)
+        if not self.everything:
+            stations &= self.joint_station_ids
+        tenants = frozenset({tenant_id}) if self.sees_tenant(tenant_id) else frozenset[int]()
+        return Scope(tenant_ids=tenants, joint_station_ids=stations, user_id=self.user_id)
 
 
 ScopeFilter = Callable[[Any], ColumnElement[bool]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from renda.platform.access.policy import AccessDenied, Principal
-from renda.platform.db import Database, Scope
+from renda.platform.db import Database, Scope, get_scope, set_scope
 from renda.platform.errors import NotFound
 from renda.platform.identity.oidc import ProviderUnavailable, SsoError
 from renda.platform.identity.principal import UnknownPrincipal, load_access
@@ -94,14 +95,19 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     if not user_id:
         raise LoginRequired
     _keep_sso_alive(request)
+    assumed = _assumed_scope(request, int(user_id))
     try:
-        access = load_access(session, int(user_id), _assumed_scope(request, int(user_id)))
+        access = load_access(session, int(user_id), assumed, apply=False)
     except UnknownPrincipal:
         request.session.clear()
         raise LoginRequired from None
     principal = access.principal
-    scope = principal.scope
-    if not scope.everything and _assumed_scope(request, principal.user_id) != scope:
+    # A page of one tenant is narrowed to it here, before any of its reads: the scope is written once.
+    shown = access.tenant_by_slug(str(request.path_params.get("slug", "")))
+    scope = access.scope_for(shown) if shown is not None else principal.scope
+    if get_scope(session) != scope:
+        set_scope(session, scope)
+    if not scope.everything and assumed != scope:
         request.session["scope"] = {"u": principal.user_id, "t": sorted(scope.tenant_ids),
                                     "j": sorted(scope.joint_station_ids)}
     request.state.principal = principal
@@ -115,10 +121,27 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 @dataclass(frozen=True)
 class TenantContext:
+    """The tenant in the URL. Its session is narrowed to that tenant (``Scope.narrowed_to``)."""
+
     tenant: Tenant
     root: OrgUnit
     principal: Principal
     session: Session
+
+    @contextmanager
+    def widened(self) -> Iterator[Session]:
+        """The principal's whole scope for a view across congresses (a city's counties side by side).
+
+        Only such a view asks for it; every other read of the page stays within the URL's tenant.
+        """
+        narrowed = get_scope(self.session)
+        self.session.flush()
+        set_scope(self.session, self.principal.scope)
+        try:
+            yield self.session
+        finally:
+            self.session.flush()
+            set_scope(self.session, narrowed)
 
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -24,6 +24,7 @@ class Access:
 
     principal: Principal
     tenants: dict[int, Tenant]
+    memberships: dict[int, frozenset[int]] = field(default_factory=dict)  # tenant -> joint stations it hosts or joined
 
     def accessible(self) -> list[Tenant]:
         """Tenants the principal may open (the tenant switcher), city first, then counties by code."""
@@ -33,19 +34,24 @@ class Access:
         """An active tenant by its slug, from the rows already loaded (no statement)."""
         return next((t for t in self.tenants.values() if t.slug == slug), None)
 
+    def scope_for(self, tenant: Tenant) -> Scope:
+        """The principal's scope narrowed to one tenant's pages (see ``Scope.narrowed_to``)."""
+        return self.principal.scope.narrowed_to(tenant.id, self.memberships.get(tenant.id, frozenset()))
+
 
 def load_principal(session: Session, user_id: int) -> Principal:
     return load_access(session, user_id).principal
 
 
-def load_access(session: Session, user_id: int, assumed: Scope | None = None) -> Access:
+def load_access(session: Session, user_id: int, assumed: Scope | None = None, *, apply: bool = True) -> Access:
     """Load the user, their grants and the directory, and leave the session scoped to what they see.
 
     Two statements: the user with their grants (visible to their own user through ``Scope.user_id``),
     and the directory (tenants, the joint stations they host, their member tenants). ``assumed`` is the scope the
     previous request ended with: the reads run under it (it names the same user) and the scope is set
     again only when the fresh grants give a different one, so a request whose access did not change
-    writes its settings once.
+    writes its settings once. ``apply=False`` leaves the session under ``assumed``: the caller sets the
+    scope it narrows to (a page of one tenant), so the settings are written once, not twice.
     """
     session.flush()  # pending rows belong to the wider scope they were added under
     start = assumed if assumed is not None and assumed.user_id == user_id and not assumed.everything \
@@ -62,7 +68,8 @@ def load_access(session: Session, user_id: int, assumed: Scope | None = None) ->
     grants = [g for _, g in rows if g is not None]
     tenants: dict[int, Tenant] = {}
     stations: dict[int, JointStation] = {}  # by the station's org unit
-    members: dict[int, set[int]] = {}  # tenant id -> its joint stations
+    members: dict[int, set[int]] = {}  # tenant id -> the joint stations it is a member of
+    hosted: dict[int, set[int]] = {}  # tenant id -> the joint stations it hosts
     # The directory in one statement: every tenant, the joint stations it hosts, their member tenants.
     for row, js, member_tenant in session.execute(
         select(Tenant, JointStation, JointStationMember.tenant_id)
@@ -73,6 +80,7 @@ def load_access(session: Session, user_id: int, assumed: Scope | None = None) ->
             tenants[row.id] = row
         if js is not None and js.org_unit_id is not None:
             stations[js.org_unit_id] = js
+            hosted.setdefault(row.id, set()).add(js.id)
             if member_tenant is not None:
                 members.setdefault(member_tenant, set()).add(js.id)
 
@@ -111,7 +119,7 @@ def load_access(session: Session, user_id: int, assumed: Scope | None = None) ->
         for g in grants
         if g.tenant_id in tenants
     )
-    if get_scope(session) != scope:
+    if apply and get_scope(session) != scope:
         set_scope(session, scope)
     principal = Principal(
         user_id=user.id,
@@ -121,7 +129,8 @@ def load_access(session: Session, user_id: int, assumed: Scope | None = None) ->
         is_platform_admin=user.is_platform_admin,
         scope=scope,
     )
-    return Access(principal, tenants)
+    return Access(principal, tenants, {t: frozenset(members.get(t, set()) | hosted.get(t, set()))
+                                       for t in members.keys() | hosted.keys()})
 
 
 def accessible_from(principal: Principal, tenants: Iterable[Tenant]) -> list[Tenant]:

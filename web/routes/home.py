@@ -39,7 +39,8 @@ def tenant_home(request: Request, ctx: TenantDep) -> Response:
     own = queries.figures(ctx.session, [ctx.tenant])[0]
     children = queries.child_tenants(ctx.session, ctx.tenant)
     visible_children = [t for t in children if ctx.principal.scope.sees_tenant(t.id)]
-    child_figures = queries.figures(ctx.session, visible_children)
+    with ctx.widened() as across:  # the city's counties side by side
+        child_figures = queries.figures(across, visible_children)
     return render(request, "home.html", {"figures": own, "children": child_figures,
                                          "chart": _county_chart(request, child_figures)})
 

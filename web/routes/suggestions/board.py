@@ -167,7 +167,8 @@ def _below(request: Request, page: SuggestionPage) -> list[Any]:
 
 def _by_congress(request: Request, page: SuggestionPage) -> list[queries.Figures]:
     """This congress and the congresses under it whose suggestions the viewer oversees."""
-    return queries.tenant_figures_for(page.ctx.session, page.ctx.principal, _below(request, page), today())
+    with page.ctx.widened() as across:  # a city's counties side by side
+        return queries.tenant_figures_for(across, page.ctx.principal, _below(request, page), today())
 
 
 def _by_place(page: SuggestionPage) -> list[queries.Figures]:
