@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from renda.platform import audit
 from renda.platform.access.policy import Principal, Target, require
-from renda.platform.access.roles import Permission
+from renda.platform.access.roles import KernelPermission as Permission
 from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
 from renda.platform.tenancy.models import Tenant
 from renda.platform.tenancy.service import tenant_root

@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from renda.platform import clock
 from renda.platform.access.policy import AccessDenied
-from renda.platform.access.roles import Permission
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.workdays import service as workdays
 from renda.platform.workdays.models import NOTE_MAX
+from renda.tenants.congress.roles import Permission
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
 from renda.web.render import render
