@@ -27,7 +27,7 @@ from sqlalchemy import (
     or_,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -310,15 +310,31 @@ def _scope_transaction_end(session: Session, transaction: Any) -> None:
         session.info.pop(_WRITTEN, None)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+WRITE = "renda_write"  # connection execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
+
+
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # pysqlite's own transaction handling emits BEGIN only before DML and none before SAVEPOINT, so a
+    # savepoint could open (and its release commit) a transaction of its own: we emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers go on while one writer writes
+    cursor.execute("PRAGMA busy_timeout=5000")  # a writer waits up to 5 s for the one before it
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Every transaction begins for real; a writing one takes the write lock at once (IMMEDIATE).
+
+    A deferred transaction that reads and then writes cannot wait for another writer (its snapshot is
+    stale by then, SQLite answers "database is locked" at once); an IMMEDIATE one waits at BEGIN.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
+    """The deployment's engine. SQLite: real transactions (SQLAlchemy's recipe for pysqlite), WAL, a busy timeout."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -326,7 +342,8 @@ def make_engine(url: str) -> Engine:
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -340,9 +357,13 @@ class Database:
         self.sessions = sessionmaker(self.engine, class_=ScopedSession, expire_on_commit=False)
 
     @contextmanager
-    def session(self, scope: Scope | None = None) -> Iterator[Session]:
-        """A session in a transaction that commits on success and rolls back on error."""
-        with self.sessions() as session:
+    def session(self, scope: Scope | None = None, *, write: bool = False) -> Iterator[Session]:
+        """A session in a transaction that commits on success and rolls back on error.
+
+        ``write=True`` says the transaction will write: on SQLite it takes the write lock when it
+        begins, so concurrent writers wait their turn instead of failing. PostgreSQL ignores it.
+        """
+        with self.sessions(execution_options={WRITE: True} if write else {}) as session:
             session.info["scope"] = scope or Scope()
             with session.begin():
                 yield session

@@ -120,7 +120,7 @@ class JobContext:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction under the system scope: jobs act for no user and see every tenant."""
-        with self.db.session(Scope.system()) as session:
+        with self.db.session(Scope.system(), write=True) as session:
             yield session
 
     def gettext(self, language: str | None) -> Callable[[str], str]:

@@ -155,7 +155,7 @@ def load_demo(db: Database, progress: StepProgress | None = None) -> DemoSummary
         if progress:
             progress(step, steps, label)
 
-    with db.session(Scope.system()) as session:
+    with db.session(Scope.system(), write=True) as session:
         if get_tenant_by_slug(session, CITIES[0].slug) is not None:
             return summarize(session, created=False)
         tenants = _build_tenants(session, tick)

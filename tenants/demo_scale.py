@@ -300,7 +300,7 @@ def generate(db: Database, n: int, *, seed: int = 0, progress: StepProgress | No
     today = today or dt.date.today()
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     clock = _Clock.of(today)
-    with db.session(Scope.system()) as session:
+    with db.session(Scope.system(), write=True) as session:
         if progress:
             progress(0, n, "代表 deputies")
         counties, created = _counties(session, rng)

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -211,26 +211,6 @@ def _drop_postgres_database(given: str, name: str) -> None:
         admin.dispose()
 
 
-def allow_sqlite_savepoints(engine: Engine) -> Engine:
-    """pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
-
-    Needed so each test can run inside a transaction rolled back at its end (SQLAlchemy's
-    documented recipe for pysqlite). No-op on other dialects.
-    """
-    if engine.dialect.name != "sqlite":
-        return engine
-
-    @event.listens_for(engine, "connect")
-    def _no_driver_transactions(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
-
-
 # --- the database ------------------------------------------------------------------------------
 
 
@@ -295,7 +275,6 @@ def superuser_url(_postgres: PostgresUrls | None, database_url: str) -> str:
 def db(database_url: str) -> Iterator[Database]:
     """The application's Database (renda_app on PostgreSQL)."""
     database = Database(url=database_url)
-    allow_sqlite_savepoints(database.engine)
     yield database
     database.dispose()
 
@@ -304,7 +283,6 @@ def db(database_url: str) -> Iterator[Database]:
 def superuser_db(superuser_url: str) -> Iterator[Database]:
     """A Database connected as a superuser (PostgreSQL) so only the ORM filter confines it."""
     database = Database(url=superuser_url)
-    allow_sqlite_savepoints(database.engine)
     yield database
     database.dispose()
 

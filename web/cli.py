@@ -346,7 +346,7 @@ def user_create(
         _require_schema(db)
         if password is None:
             password = typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
-        with db.session(Scope.system()) as session:
+        with db.session(Scope.system(), write=True) as session:
             home = _tenant(session, tenant)
             user = create_user(session, None, home, username=username, display_name=name, password=password,
                                is_platform_admin=platform_admin)
@@ -387,7 +387,7 @@ def tenant_create(
     with _errors():
         db = _database(ctx)
         _require_schema(db)
-        with db.session(Scope.system()) as session:
+        with db.session(Scope.system(), write=True) as session:
             if is_city:
                 if parent:
                     raise CliError("市级租户没有上级租户，请去掉 --parent。",

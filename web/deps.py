@@ -45,16 +45,31 @@ def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed when the handler returns without error."""
-    with get_db(request).session(Scope()) as session:
+# Requests that change things: their transaction takes SQLite's write lock when it begins (platform/db.py),
+# so concurrent writers wait their turn. A GET that writes (the SSO callback) asks with WriteSessionDep.
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _request_session(request: Request, write: bool) -> Iterator[Session]:
+    with get_db(request).session(Scope(), write=write) as session:
         request.state.db_session = session  # the header's unread count reads through it (render.py)
         yield session
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed when the handler returns without error."""
+    yield from _request_session(request, request.method in WRITING_METHODS)
+
+
+def writing_db_session(request: Request) -> Iterator[Session]:
+    """The same, for a request that writes whatever its method."""
+    yield from _request_session(request, True)
 
 
 # scope="function": the transaction commits before the response leaves, so a redirect is never
 # followed before its change is visible, and a failed commit is an error page, not a false success.
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(writing_db_session, scope="function")]
 
 
 def _keep_sso_alive(request: Request) -> None:

@@ -86,7 +86,7 @@ def _next_due(session: Session, now: dt.datetime) -> OutboxMessage | None:
 def _deliver_locked(db: Database, settings: Settings, client: httpx.Client, url: str, gettext_for: GettextFor,
                     now: dt.datetime) -> str | None:
     """PostgreSQL: the row stays locked from choosing it to recording the answer."""
-    with db.session(Scope.system()) as session:
+    with db.session(Scope.system(), write=True) as session:
         message = _next_due(session, now)
         if message is None:
             return None
@@ -102,7 +102,7 @@ def _deliver_in_turn(db: Database, settings: Settings, client: httpx.Client, url
             if message is None:
                 return None
         error = _post(client, url, message, settings, gettext_for)
-        with db.session(Scope.system()) as session:
+        with db.session(Scope.system(), write=True) as session:
             return _record(session.get_one(OutboxMessage, message.id), error, now, settings)
 
 

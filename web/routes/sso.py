@@ -20,7 +20,7 @@ from renda.platform.identity.oidc import OidcClient, ProviderUnavailable, SsoErr
 from renda.platform.tenancy.models import Tenant
 from renda.tenants.congress.roles import Role
 from renda.tenants.deputies import service as deputies
-from renda.web.deps import SessionDep
+from renda.web.deps import WriteSessionDep
 from renda.web.render import render
 from renda.web.routes.account import safe_next
 
@@ -84,7 +84,8 @@ def start(request: Request, next: str | None = None) -> Response:
 
 
 @router.get("/login/sso/callback")
-def callback(request: Request, session: SessionDep, state: str = "", code: str = "", error: str = "") -> Response:
+def callback(request: Request, session: WriteSessionDep, state: str = "", code: str = "", error: str = "",
+             ) -> Response:
     oidc = client(request)
     if oidc is None:
         raise NotFound("sso")
