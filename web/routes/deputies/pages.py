@@ -5,7 +5,6 @@ township or congress)."""
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -20,6 +19,7 @@ from renda.tenants.deputies import importer, queries, rules, service
 from renda.tenants.deputies.models import LEVELS, Deputy
 from renda.tenants.deputies.sheet import MAX_BYTES
 from renda.web.deps import TenantContext, TenantDep
+from renda.web.exports import xlsx
 from renda.web.forms import RowId, parse_count, parse_id
 from renda.web.render import render
 
@@ -114,18 +114,10 @@ def import_commit(request: Request, ctx: TenantDep, token: RowId) -> Response:
 @router.get("/t/{slug}/deputies/import/template.xlsx")
 def import_template(request: Request, ctx: TenantDep) -> Response:
     """An empty sheet with the column names the import reads, for offices starting from nothing."""
-    import openpyxl
-
     _require_manage(request)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["代表编号", "姓名", "性别", "民族", "出生年月", "代表层级", "届次", "选举单位", "代表团/代表小组",
-                  "专业小组", "所属乡镇", "联络站", "联系电话", "电子邮箱"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return Response(buffer.getvalue(), headers={"Content-Disposition": 'attachment; filename="deputies.xlsx"'},
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    header = ["代表编号", "姓名", "性别", "民族", "出生年月", "代表层级", "届次", "选举单位", "代表团/代表小组",
+              "专业小组", "所属乡镇", "联络站", "联系电话", "电子邮箱"]
+    return xlsx("deputies.xlsx", ("代表名册", header, []))
 
 
 # --- one deputy ---------------------------------------------------------------------------------

@@ -8,24 +8,18 @@ Every refusal is JSON: {"error": code, "message": text in the caller's language,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from renda.platform.access.policy import AccessDenied
-from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
+from renda.platform.errors import N_, Conflict, Message, NotFound
 from renda.tenants.suggestions import page_queries, queries, service
 from renda.tenants.suggestions.models import Suggestion
-from renda.web.deps import LoginRequired
+from renda.web.api import JsonErrorRoute
 from renda.web.forms import Count, IdField, RowId, VersionField
-from renda.web.i18n import gettext
 from renda.web.routes.suggestions.attachments import download_url
 from renda.web.routes.suggestions.board import board_filter
 from renda.web.routes.suggestions.pages import (
@@ -34,58 +28,6 @@ from renda.web.routes.suggestions.pages import (
     suggestion_page,
     today,
 )
-
-STALE = N_("Someone changed this suggestion in the meantime. Reload it and try again.")
-ERRORS: dict[type[Exception], tuple[int, str, str]] = {
-    LoginRequired: (401, "not_signed_in", N_("Sign in first.")),
-    AccessDenied: (403, "forbidden", N_("You may not do this here.")),
-    NotFound: (404, "not_found", N_("There is no such suggestion, or it is not visible to you.")),
-    Conflict: (409, "conflict", STALE),
-    StaleDataError: (409, "conflict", STALE),
-    ValidationFailed: (422, "invalid", N_("Some of what was sent is not valid.")),
-    RequestValidationError: (422, "invalid", N_("Some of what was sent is not valid.")),
-}
-
-
-def api_error(request: Request, exc: Exception) -> Response | None:
-    """The JSON answer to a refusal, with nothing of the request kept; None for an unexpected error."""
-    known = next((v for k, v in ERRORS.items() if isinstance(exc, k)), None)
-    if known is None:
-        return None
-    session = getattr(request.state, "api_session", None)
-    if session is not None:
-        session.rollback()
-    status, code, message = known
-    fields: dict[str, str] = {}
-    text = gettext(message)
-    if isinstance(exc, Conflict):
-        text = exc.message.render(gettext)
-    elif isinstance(exc, ValidationFailed):
-        fields = {name: m.render(gettext) for name, m in exc.errors.items()}
-    elif isinstance(exc, RequestValidationError):
-        for error in exc.errors():
-            name = ".".join(str(p) for p in error.get("loc", ())[1:]) or "body"
-            fields[name] = gettext("This value is missing or not valid.")
-    return JSONResponse({"error": code, "message": text, "fields": fields}, status_code=status)
-
-
-class JsonErrorRoute(APIRoute):
-    """Answers refusals as JSON, including those of the dependencies (sign-in, tenant, access)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                response = api_error(request, exc)
-                if response is None:
-                    raise
-                return response
-
-        return route
-
 
 router = APIRouter(prefix="/api/v1/t/{slug}/suggestions", tags=["suggestions"], route_class=JsonErrorRoute)
 

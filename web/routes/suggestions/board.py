@@ -3,7 +3,6 @@ chart, Excel), for the congress office, its leaders and observers: those who see
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +15,7 @@ from renda.platform.errors import N_
 from renda.platform.tenancy.settings import get_setting
 from renda.tenants.suggestions import queries, service
 from renda.tenants.suggestions.workflow import UNSUBMITTED, State
+from renda.web.exports import xlsx
 from renda.web.i18n import gettext
 from renda.web.render import render
 from renda.web.routes.suggestions.pages import (
@@ -36,7 +36,6 @@ COLOURS = [Colour.RED, Colour.YELLOW, Colour.GREEN]
 SORT_LABELS = {"deadline": N_("Deadline"), "number": N_("Number"), "updated": N_("Last change")}
 PER_PAGE = 50
 FILTER_KEYS = ("state", "unit", "category", "colour", "series", "deputy", "q", "key", "sort")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def require_overview(page: SuggestionPage) -> None:
@@ -99,32 +98,6 @@ def board_page(request: Request, page: PageDep) -> Response:
     return render(request, "suggestions/board.html", context)
 
 
-Sheet = tuple[str, list[str], Iterable[list[Any]]]  # title, header, rows
-
-
-def xlsx(filename: str, title: str, header: list[str], rows: Iterable[list[Any]], *more: Sheet) -> Response:
-    """A workbook of one sheet (or more), bold header row kept in view."""
-    import openpyxl
-    from openpyxl.styles import Font
-
-    book = openpyxl.Workbook()
-    first = book.active
-    assert first is not None
-    for i, (name, head, body) in enumerate(((title, header, rows), *more)):
-        sheet = first if i == 0 else book.create_sheet()
-        sheet.title = name[:31]
-        sheet.append(head)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in body:
-            sheet.append(row)
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return Response(buffer.getvalue(), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 def _all_rows(page: SuggestionPage, wanted: queries.BoardFilter) -> Iterable[queries.BoardRow]:
     wanted.per_page, wanted.page = 200, 1
     while True:
@@ -145,7 +118,7 @@ def board_sheet(request: Request, page: PageDep) -> Response:
              gettext(STATE_LABELS.get(State(r.suggestion.state), r.suggestion.state)), r.lead_unit or "",
              r.suggestion.deadline, gettext(COLOUR_LABELS[r.colour.value]) if r.colour != Colour.NONE else "",
              gettext("Yes") if r.suggestion.is_key else ""] for r in _all_rows(page, wanted))
-    return xlsx(f"suggestions-{today().isoformat()}.xlsx", gettext("Deputy suggestions"), header, rows)
+    return xlsx(f"suggestions-{today().isoformat()}.xlsx", (gettext("Deputy suggestions"), header, rows))
 
 
 # -- figures ----------------------------------------------------------------------------------------
@@ -239,7 +212,7 @@ def figures_sheet(request: Request, page: PageDep) -> Response:
     header = [gettext("Rank"), *_figure_header(N_("Handling unit"), classes, received=False)]
     rows = ([i, *_figure_row(f, classes, received=False)] for i, f in enumerate(figures, start=1))
     congresses, nodes = _by_congress(request, page), _by_place(page)
-    return xlsx(f"suggestion-figures-{today().isoformat()}.xlsx", gettext("Figures"), header, rows,
+    return xlsx(f"suggestion-figures-{today().isoformat()}.xlsx", (gettext("Figures"), header, rows),
                 (gettext("By congress"), _figure_header(N_("Congress"), classes, received=True),
                  [_figure_row(f, classes, received=True) for f in congresses]),
                 (gettext("By place"), _figure_header(N_("Place"), classes, received=True),
