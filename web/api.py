@@ -85,3 +85,16 @@ class JsonErrorRoute(APIRoute):
                 return response
 
         return route
+
+
+PREFIX = "/api/v1/"
+UNMATCHED: dict[int, tuple[str, str]] = {
+    404: ("not_found", NOT_FOUND),
+    405: ("method_not_allowed", N_("This address does not accept that kind of request.")),
+}
+
+
+def unmatched(status: int) -> Response:
+    """The answer to an address under the API that no route takes (``/suggestions/abc``): JSON too."""
+    code, message = UNMATCHED.get(status, ("error", INVALID))
+    return JSONResponse({"error": code, "message": gettext(message), "fields": {}}, status_code=status)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import N_, Conflict, NotFound, ValidationFailed
-from renda.web import i18n
+from renda.web import api, i18n
 from renda.web.deps import LoginRequired
 from renda.web.render import env, render
 
@@ -106,7 +106,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_page(request, exc.status_code if exc.status_code in PAGES else 500)
+        status = exc.status_code if exc.status_code in PAGES else 500
+        if request.url.path.startswith(api.PREFIX):  # an address no API route takes: JSON, as the API answers
+            return api.unmatched(status)
+        return error_page(request, status)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(redis.RedisError)

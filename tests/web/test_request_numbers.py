@@ -234,3 +234,11 @@ def test_the_api_refuses_ids_and_versions_no_row_can_have_as_json(login: Callabl
     with db.session(Scope.system()) as s:
         draft = s.get(Suggestion, world.draft)
         assert draft is not None and draft.state == "draft" and draft.version == world.draft_version
+
+
+def test_an_api_address_that_names_nothing_is_a_json_404(login: Callable[..., TestClient],
+                                                         world: SimpleNamespace) -> None:
+    deputy = _signed_in(login, world.deputy)
+    for url in (f"/api/v1/t/{world.slug}/suggestions/org:1", f"/api/v1/t/{world.slug}/nothing-here"):
+        response = deputy.get(url)
+        assert response.status_code == 404 and response.json()["error"] == "not_found", url
