@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from renda.platform.db import Base, TenantOwned, utcnow
@@ -66,13 +66,3 @@ def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
         value = getattr(obj, name)
         out[name] = value.isoformat() if isinstance(value, dt.date) else value  # datetime is a date too
     return out
-
-
-def recent(session: Session, tenant_id: int, limit: int = 50) -> list[AuditEntry]:
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.tenant_id == tenant_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))

@@ -7,7 +7,6 @@ member tenant (a grant on a member tenant's root node), as the station's members
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from renda.platform.access.roles import PLATFORM_ADMIN, permissions_of
@@ -66,10 +65,6 @@ def can(principal: Principal, permission: str, target: Target) -> bool:
     if principal.is_platform_admin:
         return True
     return any(permission in permissions_of(g.role) and covers(g, target) for g in principal.grants)
-
-
-def grants_with(principal: Principal, permission: str) -> Iterable[GrantView]:
-    return (g for g in principal.grants if permission in permissions_of(g.role))
 
 
 class AccessDenied(PermissionError):

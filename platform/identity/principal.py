@@ -139,8 +139,3 @@ def accessible_from(principal: Principal, tenants: Iterable[Tenant]) -> list[Ten
     if not principal.is_platform_admin:
         active = [t for t in active if t.id in ids]
     return sorted(active, key=lambda t: (t.path, t.code or ""))
-
-
-def accessible_tenants(session: Session, principal: Principal) -> list[Tenant]:
-    """Tenants the principal may open (the tenant switcher), city first, then counties by code."""
-    return accessible_from(principal, session.scalars(select(Tenant).where(Tenant.active.is_(True))))

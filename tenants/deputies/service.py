@@ -247,10 +247,6 @@ def set_active(session: Session, actor: Principal, tenant: Tenant, deputy_id: in
     return _save(session, actor, deputy, "deputy.reactivate" if active else "deputy.deactivate", before, None)
 
 
-def deactivate(session: Session, actor: Principal, tenant: Tenant, deputy_id: int) -> Deputy:
-    return set_active(session, actor, tenant, deputy_id, False)
-
-
 def deputy_for_user(session: Session, user_id: int, tenant_id: int | None = None) -> Deputy | None:
     """The active record a signed-in user acts as (for suggestions, votes, stations), within the
     session's scope: in ``tenant_id`` when given; the highest level first, then the latest term."""

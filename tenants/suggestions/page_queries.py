@@ -328,11 +328,6 @@ def leaders(session: Session, tenant_id: int) -> list[tuple[int, str]]:
         .distinct().order_by(User.display_name, User.id))]
 
 
-def series_in_use(session: Session, tenant_id: int) -> list[str]:
-    return list(session.scalars(select(Suggestion.series).where(Suggestion.tenant_id == tenant_id)
-                                .distinct().order_by(Suggestion.series.desc())))
-
-
 def categories_in_use(session: Session, tenant_id: int) -> list[str]:
     return [c for c in session.scalars(select(Suggestion.category).where(Suggestion.tenant_id == tenant_id)
                                        .distinct().order_by(Suggestion.category)) if c]
