@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := web/static/vendor
 
-.PHONY: run test test-postgres test-embedded lint install assets clean messages bench
+.PHONY: run test test-postgres test-embedded lint install assets clean messages bench lock
 
-$(STAMP): pyproject.toml
+# Every package at the version and with the hashes of the lock (requirements/dev.txt: the runtime's and the
+# tools'), then Renda itself without looking at dependencies again.
+$(STAMP): pyproject.toml requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 install: $(STAMP)
@@ -66,3 +68,11 @@ messages: install
 	  if [ -f web/locale/$$l/LC_MESSAGES/messages.po ]; then \
 	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -l $$l -i var/messages.pot -d web/locale; \
 	  else $(BIN)/pybabel init -l $$l -i var/messages.pot -d web/locale; fi; done
+
+# After changing a pin in pyproject.toml: write the locks again (the whole tree, with hashes). Versions of
+# what pyproject does not pin stay as locked unless LOCK_ARGS=--upgrade (or --upgrade-package NAME).
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(LOCK_ARGS)
+lock: install
+	$(PIP_COMPILE) --output-file requirements/runtime.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev --output-file requirements/dev.txt pyproject.toml
