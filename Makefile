@@ -31,9 +31,11 @@ var/lint/renda:
 	@mkdir -p var/lint/renda
 	@for p in platform tenants web; do ln -sfn ../../../$$p var/lint/renda/$$p; done
 
+# `make run PORT=8080` serves on another port. A development machine: the default secret key is accepted.
+PORT ?= 8000
 run: install assets
 	$(BIN)/renda run-setup
-	$(BIN)/renda serve --host 127.0.0.1 --port 8000
+	RENDA_ENV=$${RENDA_ENV:-development} $(BIN)/renda serve --host 127.0.0.1 --port $(PORT)
 
 lint: install var/lint/renda
 	$(BIN)/ruff check .

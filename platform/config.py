@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = REPO_ROOT / "var"
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me"  # noqa: S105 - known to all: a development machine's only
 
 
 class Settings(BaseSettings):
@@ -21,7 +23,10 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=f"sqlite:///{VAR_DIR / 'renda.sqlite3'}")
     redis_url: str | None = None
-    secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - replaced in every real deployment
+    # "development" (`make run` sets it) may run with the default secret key; any other deployment refuses to
+    # start with it (check_secret_key): it signs the CSRF cookies and the job queue's messages.
+    env: Literal["production", "development"] = "production"
+    secret_key: str = DEFAULT_SECRET_KEY
     language: str = "zh_CN"
     session_lifetime_seconds: int = 8 * 3600
     cookie_secure: bool = False
@@ -65,9 +70,25 @@ class Settings(BaseSettings):
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
 
-    @property
-    def embedded(self) -> bool:
-        return not self.is_postgres and self.redis_url is None
+
+class InsecureSettings(RuntimeError):
+    """The settings must not be used outside development as they stand (said in English and Chinese)."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(f"{en} / {zh}")
+        self.en, self.zh = en, zh
+
+
+def check_secret_key(settings: Settings) -> None:
+    """At the start of the web app and of `renda worker`: no default (or empty) secret key outside development."""
+    if settings.env == "development" or settings.secret_key not in ("", DEFAULT_SECRET_KEY):
+        return
+    raise InsecureSettings(
+        "RENDA_SECRET_KEY is not set (the default is known to everyone): give it a long random value, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`; on a development machine set "
+        "RENDA_ENV=development instead",
+        "未设置 RENDA_SECRET_KEY（默认值人人皆知）：请设为一个足够长的随机值；开发机可改设 RENDA_ENV=development",
+    )
 
 
 @lru_cache

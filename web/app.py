@@ -14,7 +14,7 @@ from starsessions.stores.memory import InMemoryStore
 from starsessions.stores.redis import RedisStore
 
 from renda.platform import jobs
-from renda.platform.config import Settings, get_settings
+from renda.platform.config import Settings, check_secret_key, get_settings
 from renda.platform.db import Database
 from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_modules()
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_secret_key(settings)  # the app does not start outside development with the default key
         queue = jobs.JobQueue(settings, app.state.db, translations=i18n.translations)
         jobs.install(queue)  # what this process enqueues goes to Redis, or to its own memory
         if queue.in_memory:  # embedded: no `renda worker`, so this process runs the jobs itself

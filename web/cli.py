@@ -21,7 +21,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from renda.platform.config import REPO_ROOT, get_settings
+from renda.platform.config import REPO_ROOT, InsecureSettings, check_secret_key, get_settings
 from renda.platform.db import Database, Scope
 from renda.platform.errors import NotFound, ValidationFailed
 from renda.platform.identity.service import create_user, grant_role
@@ -88,7 +88,7 @@ def _errors() -> Iterator[None]:
     """Turn the errors an operator can fix into one line instead of a traceback."""
     try:
         yield
-    except CliError as exc:
+    except (CliError, InsecureSettings) as exc:
         _fail(exc.zh, exc.en)
     except ValidationFailed as exc:
         _fail(*_validation_line(exc))
@@ -261,6 +261,8 @@ def serve(
     url = (ctx.obj or {}).get("database_url")
     if url:  # the app (and uvicorn's reloader child) read their settings from the environment
         os.environ["RENDA_DATABASE_URL"] = url
+    with _errors():
+        check_secret_key(get_settings())  # (the app checks again when it starts, under any server)
     uvicorn.run("renda.web.app:create_app", factory=True, host=host, port=port, reload=reload,
                 reload_dirs=[str(REPO_ROOT)] if reload else None)
 
@@ -280,6 +282,8 @@ def worker(
     url = (ctx.obj or {}).get("database_url")
     if url:
         settings = settings.model_copy(update={"database_url": url})
+    with _errors():
+        check_secret_key(settings)  # it signs the queue's messages
     if not settings.redis_url:
         _fail("未配置 Redis（RENDA_REDIS_URL）：内嵌模式下后台任务在 `renda serve` 进程内运行，无需单独启动。",
               "no Redis (RENDA_REDIS_URL): embedded, the jobs run inside `renda serve`; no worker is needed.")

@@ -108,7 +108,7 @@ def closed_port() -> int:
 def settings(database_url: str, redis_url: str | None, receiver: Receiver) -> Settings:
     return Settings(database_url=database_url, redis_url=redis_url, notify_webhook_url=receiver.url,
                     notify_retry_base_seconds=30, notify_retry_cap_seconds=600, notify_max_attempts=5,
-                    jobs_queue=f"test_{secrets.token_hex(4)}", jobs_workers=1)
+                    jobs_queue=f"test_{secrets.token_hex(4)}", jobs_workers=1, secret_key="delivery-test")
 
 
 @pytest.fixture
@@ -290,7 +290,7 @@ def test_renda_worker_delivers_on_redis(db: Database, settings: Settings, receiv
     """`renda worker` in a process of its own picks up the delivery the commit queued in Redis."""
     env = {**os.environ, "RENDA_DATABASE_URL": database_url, "RENDA_REDIS_URL": redis_url,
            "RENDA_JOBS_QUEUE": settings.jobs_queue, "RENDA_NOTIFY_WEBHOOK_URL": receiver.url,
-           "RENDA_JOBS_PERIODIC": "false"}
+           "RENDA_JOBS_PERIODIC": "false", "RENDA_SECRET_KEY": settings.secret_key}
     queue = jobs.JobQueue(settings, db)  # this process only enqueues
     worker = subprocess.Popen([str(Path(sys.executable).with_name("renda")), "worker", "--threads", "1"],
                               cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
