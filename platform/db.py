@@ -247,8 +247,10 @@ def _refuse_out_of_scope_statement(state: ORMExecuteState, scope: Scope) -> None
     if mapper is None or not issubclass(mapper.class_, TenantOwned):
         return
     params: Any = state.parameters
-    rows: list[Any] = list(params) if isinstance(params, list | tuple) else [params or {}]
-    rows.append(state.statement.compile().params)  # type: ignore[attr-defined]
+    many = isinstance(params, list | tuple)
+    rows: list[Any] = list(params) if many else [params or {}]
+    if not (many and state.is_insert):  # an ORM bulk INSERT (executemany) has no values of its own to compile
+        rows.append(state.statement.compile().params)  # type: ignore[attr-defined]
     for row in rows:
         tenant_id = row.get("tenant_id")
         if tenant_id is not None and not scope.sees_tenant(tenant_id):

@@ -7,9 +7,8 @@ from renda.tenants.suggestions.models import (
     Commitment,
     Cosigner,
     Reply,
-    SeriesCounter,
     Suggestion,
 )
 
 __all__ = ["Assignment", "Attachment", "Commitment", "Cosigner", "Deputy", "DeputyImport", "DeputyStation", "Reply",
-           "SeriesCounter", "Suggestion"]
+           "Suggestion"]

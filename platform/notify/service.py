@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,13 +103,14 @@ BATCH = 500  # rows per INSERT: well under either database's bound-parameter lim
 
 
 def notify_many(session: Session, notes: Sequence[Note], *, channels: Iterable[str] = ("webhook",),
-                now: dt.datetime | None = None) -> list[Note]:
+                now: dt.datetime | None = None, outbound: Callable[[User], bool] | None = None) -> list[Note]:
     """notify() for many notifications at once, each with a dedupe key; returns those that were new.
 
     The same rows as notify() would write, in a few statements whatever the number: the users in one
     read, the notifications by INSERT … ON CONFLICT DO NOTHING RETURNING (an existing key is skipped,
     even one another transaction is inserting), and their outbox rows in one executemany. For sweeps
-    that catch up on thousands of reminders in one transaction.
+    that catch up on thousands of reminders in one transaction. ``outbound``: queue the channels' messages
+    only for the users it accepts (the others find the notification in their inbox).
     """
     channels = tuple(channels)
     unknown = set(channels) - set(CHANNELS)
@@ -137,7 +138,7 @@ def notify_many(session: Session, notes: Sequence[Note], *, channels: Iterable[s
          "next_attempt_at": created, "status": PENDING, "attempts": 0, "created_at": created,
          "idempotency_key": _idempotency_key(n.tenant_id, n.user_id, n.dedupe_key, channel)}
         for notification_id, n in new for channel in channels
-        if (recipient := _recipient(users[n.user_id], channel))
+        if (outbound is None or outbound(users[n.user_id])) and (recipient := _recipient(users[n.user_id], channel))
     ]
     if outbox:
         _deliver_after_commit(session)

@@ -12,15 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from renda.platform import audit
+from renda.platform import audit, steps
 from renda.platform.access.policy import Principal, Target, can, require
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.identity.models import User
 from renda.platform.identity.service import access_user
-from renda.platform.numbers import is_id, parse_id
+from renda.platform.numbers import is_id, parse_id, parse_whole
 from renda.platform.tenancy.models import JointStationMember, OrgUnit, Tenant
 from renda.tenants.congress.roles import Permission
 from renda.tenants.deputies import rules
@@ -259,8 +258,8 @@ def deputy_for_user(session: Session, user_id: int, tenant_id: int | None = None
 
 
 def _check_version(deputy: Deputy, version: Any) -> None:
-    if str(version).strip() != str(deputy.version):
-        raise Conflict(Message(STALE))
+    """The version the editor saw (a form's text, or a number); anything else is no version of it."""
+    steps.check_version(deputy, parse_whole(version, minimum=1) or -1, STALE)
 
 
 def _write_stations(session: Session, deputy: Deputy, stations: list[OrgUnit]) -> list[int]:
@@ -281,12 +280,6 @@ def _write_stations(session: Session, deputy: Deputy, stations: list[OrgUnit]) -
 def _save(session: Session, actor: Principal | None, deputy: Deputy, action: str, before: dict[str, Any],
           stations: list[int] | None, actor_id: int | None = None) -> Deputy:
     """Flush (a concurrent edit is a Conflict) and audit the change, if there was one."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(Message(STALE)) from None
-    after = snapshot(deputy, stations)
-    if after != before:
-        audit.record(session, tenant_id=deputy.tenant_id, actor_id=actor.user_id if actor else actor_id,
-                     action=action, obj=deputy, before=before, after=after)
+    steps.save(session, actor_id=actor.user_id if actor else actor_id, record=deputy, action=action, before=before,
+               after=snapshot(deputy, stations), stale=STALE)
     return deputy

@@ -20,8 +20,8 @@ from renda.platform.access.policy import Principal
 from renda.platform.config import Settings
 from renda.platform.errors import N_, NotFound, ValidationFailed
 from renda.platform.tenancy.models import Tenant
+from renda.tenants.suggestions.access import SUBJECT, access_suggestion
 from renda.tenants.suggestions.models import Attachment
-from renda.tenants.suggestions.service import SUBJECT, access_suggestion
 
 # What may be attached, by the type the content shows.
 ALLOWED = {

@@ -130,16 +130,6 @@ class Commitment(TenantOwned, Base):
     fulfilment_note: Mapped[str] = mapped_column(Text, default="")
 
 
-class SeriesCounter(TenantOwned, Base):
-    """The last number given in a numbering series; bumped in one UPDATE so numbers never repeat."""
-
-    __tablename__ = "suggestion_counters"
-
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
-    series: Mapped[str] = mapped_column(String(24), primary_key=True)
-    last_number: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Attachment(TenantOwned, Base):
     """A document attached to a suggestion or to one of its steps (a reply document, a photo).
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from renda.platform.counters import Counter as NumberCounter
 from renda.platform.db import Database, Scope
 from renda.platform.deadlines import Colour, colour
 from renda.platform.identity.models import User
@@ -30,7 +31,7 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants.demo_scale import ScaleSummary, generate
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import queries, service, workflow
-from renda.tenants.suggestions.models import Assignment, Reply, SeriesCounter, Suggestion
+from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
 from renda.tenants.suggestions.workflow import OPEN_STATES, Action, State
 
 TODAY = dt.date(2026, 11, 23)
@@ -101,8 +102,8 @@ def test_numbers_run_without_gaps_in_each_series_and_the_counters_continue_them(
         assert s.series == service.series_of(s.term, s.session_no)
         if s.number is not None:
             numbers[(s.tenant_id, s.series)].append(s.number)
-    counters = {(t, series): n for t, series, n in session.execute(
-        select(SeriesCounter.tenant_id, SeriesCounter.series, SeriesCounter.last_number))}
+    counters = {(t, series.removeprefix("suggestion:")): n for t, series, n in session.execute(
+        select(NumberCounter.tenant_id, NumberCounter.series, NumberCounter.last_number))}
     for key, given in numbers.items():
         assert sorted(given) == list(range(1, len(given) + 1)), key
         assert counters[key] == len(given)
@@ -172,8 +173,8 @@ def test_the_next_submission_takes_the_next_number_of_its_series(scaled: tuple[D
         tenant = get_tenant_by_slug(s, "tiandong")
         assert tenant is not None
         user_id = s.scalar(select(User.id).where(User.username == "tiandong.deputy"))
-        before = s.scalar(select(SeriesCounter.last_number).where(
-            SeriesCounter.tenant_id == tenant.id, SeriesCounter.series == "t17-between")) or 0
+        before = s.scalar(select(NumberCounter.last_number).where(
+            NumberCounter.tenant_id == tenant.id, NumberCounter.series == "suggestion:t17-between")) or 0
         deputy = load_principal(s, int(user_id or 0))
         draft = service.create_draft(s, deputy, tenant, title="关于平马镇农贸市场改造的建议", content="……", term=17,
                                      session_no=None)

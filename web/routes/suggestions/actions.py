@@ -15,9 +15,8 @@ from fastapi.responses import Response
 
 from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
-from renda.tenants.suggestions.models import Suggestion
 from renda.web.forms import RowId
-from renda.web.routes.suggestions.attachments import Files, read_uploads, with_files
+from renda.web.routes.suggestions.attachments import Files, documents_of
 from renda.web.routes.suggestions.pages import (
     PageDep,
     after_step,
@@ -147,13 +146,10 @@ def reply(request: Request, page: PageDep, suggestion_id: RowId, reply_class: F 
             if due is None and not wanting:
                 wanting["commitment_due"] = Message(NO_DUE_DATE)
 
-        def take() -> Suggestion:
-            return service.reply(c.session, c.principal, c.tenant, suggestion_id, reply_class=reply_class,
-                                 content=content, signed_by=signed_by, commitment=commitment if b_class else "",
-                                 commitment_due=due, version=version_of(version))
-
         try:
-            with_files(c, settings, read_uploads(settings, attachments), "reply", take, lambda s: s.id)
+            service.reply(c.session, c.principal, c.tenant, suggestion_id, reply_class=reply_class, content=content,
+                          signed_by=signed_by, commitment=commitment if b_class else "", commitment_due=due,
+                          version=version_of(version), documents=documents_of(settings, attachments))
         except ValidationFailed as exc:
             raise ValidationFailed({**exc.errors, **wanting}) from None
 

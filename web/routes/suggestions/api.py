@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.errors import N_, Conflict, Message, NotFound
@@ -119,6 +119,8 @@ class EventOut(BaseModel):
 
 class SuggestionDetailOut(SuggestionOut):
     content: str
+    actions: list[str] = Field(description="The steps the caller may take on it now (accept, assign, reply …): "
+                                           "post to the step's endpoint with this version")
     cosigners: list[CosignerOut]
     units: list[UnitOut]
     replies: list[ReplyOut]
@@ -142,6 +144,7 @@ def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
     base = _summary(suggestion, found.lead_deputy.name, lead, found.colour.value)
     return SuggestionDetailOut(
         **base.model_dump(), content=suggestion.content,
+        actions=[str(a) for a in service.allowed_actions(ctx.session, ctx.principal, suggestion)],
         cosigners=[CosignerOut(deputy_id=c.deputy_id, name=c.name, confirmed=c.confirmed_at is not None)
                    for c in found.cosigners],
         units=[UnitOut(unit_id=a.unit.id, name=a.unit.name, lead=a.assignment.lead) for a in found.assignments],
@@ -182,6 +185,22 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class DocumentIn(Body):
+    filename: str = Field(max_length=255)
+    content: Base64Bytes = Field(description="The file, base64-encoded: PDF, Word or a picture")
+
+
+Documents = Annotated[list[DocumentIn], Field(max_length=service.MAX_FILES,
+                                              description="Files that come with the step: kept with it, or "
+                                                          "the step is refused with them")]
+
+
+def _documents(request: Request, sent: list[DocumentIn]) -> service.Documents | None:
+    if not sent:
+        return None
+    return service.Documents(request.app.state.settings, [service.Upload(d.filename, d.content) for d in sent])
+
+
 class DraftIn(Body):
     title: str
     content: str
@@ -190,6 +209,7 @@ class DraftIn(Body):
     session_no: Count | None = Field(None, description="None: between sessions (闭会期间)")
     cosigner_ids: list[IdField] = []
     client_token: str | None = Field(None, max_length=64, description="The same token twice makes one draft")
+    documents: Documents = []
 
 
 class VersionIn(Body):
@@ -214,6 +234,7 @@ class ReplyIn(VersionIn):
     signed_by: str
     commitment: str = ""
     commitment_due: dt.date | None = None
+    documents: Documents = []
 
 
 class EvaluateIn(VersionIn):
@@ -230,6 +251,7 @@ class EditIn(VersionIn):
     content: str
     category: str = ""
     cosigner_ids: list[IdField] | None = Field(None, description="None: the co-signers stay as they are")
+    documents: Documents = []
 
 
 class ContactIn(Body):
@@ -266,12 +288,13 @@ def _stepped(page: SuggestionPage, suggestion_id: int, call: Callable[[], Any]) 
 
 
 @router.post("", response_model=SuggestionDetailOut, status_code=201)
-def create_suggestion(page: ApiPage, body: DraftIn) -> SuggestionDetailOut:
+def create_suggestion(request: Request, page: ApiPage, body: DraftIn) -> SuggestionDetailOut:
     c = page.ctx
     try:
         s = service.create_draft(c.session, c.principal, c.tenant, title=body.title, content=body.content,
                                  category=body.category, term=body.term, session_no=body.session_no,
-                                 cosigner_ids=body.cosigner_ids, client_token=body.client_token)
+                                 cosigner_ids=body.cosigner_ids, client_token=body.client_token,
+                                 documents=_documents(request, body.documents))
         c.session.flush()
     except IntegrityError:  # the same client_token posted twice at once
         raise Conflict(Message(N_("This form was sent twice at once; look for the draft in your list."))) from None
@@ -309,12 +332,13 @@ def assign(page: ApiPage, suggestion_id: RowId, body: AssignIn) -> SuggestionDet
 
 
 @router.post("/{suggestion_id:int}/reply", response_model=SuggestionDetailOut)
-def reply(page: ApiPage, suggestion_id: RowId, body: ReplyIn) -> SuggestionDetailOut:
+def reply(request: Request, page: ApiPage, suggestion_id: RowId, body: ReplyIn) -> SuggestionDetailOut:
+    """答复, with the reply document among ``documents``."""
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.reply(
         c.session, c.principal, c.tenant, suggestion_id, reply_class=body.reply_class, content=body.content,
         signed_by=body.signed_by, commitment=body.commitment, commitment_due=body.commitment_due,
-        version=body.version))
+        version=body.version, documents=_documents(request, body.documents)))
 
 
 @router.post("/{suggestion_id:int}/evaluate", response_model=SuggestionDetailOut)
@@ -333,11 +357,12 @@ def close(page: ApiPage, suggestion_id: RowId, body: CloseIn) -> SuggestionDetai
 
 
 @router.post("/{suggestion_id:int}/edit", response_model=SuggestionDetailOut)
-def edit(page: ApiPage, suggestion_id: RowId, body: EditIn) -> SuggestionDetailOut:
+def edit(request: Request, page: ApiPage, suggestion_id: RowId, body: EditIn) -> SuggestionDetailOut:
     c = page.ctx
     return _stepped(page, suggestion_id, lambda: service.edit_draft(
         c.session, c.principal, c.tenant, suggestion_id, title=body.title, content=body.content,
-        category=body.category, cosigner_ids=body.cosigner_ids, version=body.version))
+        category=body.category, cosigner_ids=body.cosigner_ids, version=body.version,
+        documents=_documents(request, body.documents)))
 
 
 @router.post("/{suggestion_id:int}/withdraw", response_model=SuggestionDetailOut)

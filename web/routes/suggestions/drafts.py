@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.errors import Conflict, Message, ValidationFailed
+from renda.platform.errors import Conflict, ValidationFailed
 from renda.tenants.congress.roles import Permission
-from renda.tenants.suggestions import page_queries, service, workflow
+from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment, Suggestion
-from renda.tenants.suggestions.workflow import Action, State
+from renda.tenants.suggestions.workflow import Action
 from renda.web.forms import RowId
 from renda.web.render import render
-from renda.web.routes.suggestions.attachments import Files, download_url, read_uploads, upload_limits, with_files
+from renda.web.routes.suggestions.attachments import Files, documents_of, download_url, upload_limits
 from renda.web.routes.suggestions.pages import (
     DONE_LABELS,
     LABELS,
@@ -93,12 +93,11 @@ def create_suggestion(request: Request, page: PageDep, title: F = "", content: F
     if earlier is not None:  # a double click, or the browser sending the form again: nothing new
         return after_step(request, page, earlier, "create")
     try:
-        suggestion = with_files(ctx, settings, read_uploads(settings, attachments), "create", lambda: (
-            service.create_draft(
-                ctx.session, ctx.principal, ctx.tenant, title=title, content=content, category=category,
-                term=int_or(term, 0) or 0, session_no=None if session_no in ("", "between") else int_or(session_no, 0),
-                cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], client_token=token)),
-            lambda s: s.id)
+        suggestion = service.create_draft(
+            ctx.session, ctx.principal, ctx.tenant, title=title, content=content, category=category,
+            term=int_or(term, 0) or 0, session_no=None if session_no in ("", "between") else int_or(session_no, 0),
+            cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], client_token=token,
+            documents=documents_of(settings, attachments))
     except ValidationFailed as exc:
         return _new_page(request, page, values, exc.errors, status_code=422)
     except IntegrityError:  # the same form posted twice at once: the other request made the draft
@@ -116,13 +115,10 @@ def _edit_page(request: Request, page: SuggestionPage, suggestion_id: int, value
     """The draft's form, for its lead deputy while the workflow lets them revise it."""
     ctx = page.ctx
     suggestion = service.access_suggestion(ctx.session, ctx.principal, ctx.tenant, suggestion_id)
-    if page.viewer.deputy is None or page.viewer.deputy.id != suggestion.lead_deputy_id \
-            or Permission.SUGGESTION_SUBMIT not in ctx.principal.permissions_in(ctx.tenant.id):
-        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "only the lead deputy revises a draft")
     try:
-        workflow.step(State(suggestion.state), Action.EDIT)
-    except workflow.StepRefused as exc:  # submitted since: the page as it is now, and why
-        return detail_page(request, page, suggestion_id, conflict=Message(exc.msgid), status_code=409)
+        service.require_step(ctx.session, ctx.principal, suggestion, Action.EDIT)  # only its lead deputy
+    except Conflict as exc:  # submitted since: the page as it is now, and why
+        return detail_page(request, page, suggestion_id, conflict=exc.message, status_code=409)
     found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())
     files = page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)
     shown = values or {"title": suggestion.title, "content": suggestion.content, "category": suggestion.category,
@@ -154,10 +150,10 @@ def save_draft(request: Request, page: PageDep, suggestion_id: RowId, title: F =
               "files_sent": _files_sent(attachments)}
     return take_step(
         request, page, suggestion_id, "edit", values,
-        lambda: with_files(ctx, settings, read_uploads(settings, attachments), "edit", lambda: service.edit_draft(
+        lambda: service.edit_draft(
             ctx.session, ctx.principal, ctx.tenant, suggestion_id, title=title, content=content, category=category,
-            cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], version=version_of(version)),
-            lambda s: s.id),
+            cosigner_ids=[i for i in (int_or(c) for c in picked) if i is not None], version=version_of(version),
+            documents=documents_of(settings, attachments)),
         invalid=lambda exc: _edit_page(request, page, suggestion_id, values, exc.errors, status_code=422))
 
 

@@ -17,14 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import clock
-from renda.platform.access.policy import Principal, Target, can
 from renda.platform.errors import N_, Conflict, Message, ValidationFailed
 from renda.platform.tenancy.settings import REGISTRY, get_setting
 from renda.platform.timeline import TimelineEvent
 from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment, Suggestion
-from renda.tenants.suggestions.workflow import Action, State, actions_from
+from renda.tenants.suggestions.workflow import Action, State
 from renda.web import forms
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
@@ -196,46 +195,20 @@ def suggestions_home(request: Request, page: PageDep) -> Response:
 
 # -- one suggestion ---------------------------------------------------------------------------------
 
-def available_forms(actor: Principal, page: SuggestionPage, found: page_queries.Detail) -> set[str]:
-    """The forms to offer: the workflow's steps from this state that the viewer looks entitled to.
-
-    A cheap pre-check on what is already loaded; the service decides when the form is sent.
-    """
-    ctx, viewer, s = page.ctx, page.viewer, found.suggestion
-    steps = set(actions_from(State(s.state)))
-    perms = actor.permissions_in(ctx.tenant.id)
-    whole = Target(ctx.tenant.id, ctx.root.path)
-    lead_deputy = viewer.deputy is not None and viewer.deputy.id == s.lead_deputy_id
-    mine = [a for a in found.assignments
-            if can(actor, Permission.SUGGESTION_REPLY, Target(ctx.tenant.id, a.unit.path))]
-    wanted = {
-        "edit": Action.EDIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
-        "submit": Action.SUBMIT in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
-        "withdraw": Action.WITHDRAW in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
-        "discard": Action.DISCARD in steps and lead_deputy and Permission.SUGGESTION_SUBMIT in perms,
-        "cosign": s.state in (State.DRAFT, State.RETURNED) and viewer.deputy is not None and any(
-            c.deputy_id == viewer.deputy.id and c.confirmed_at is None for c in found.cosigners),
-        "review": bool(steps & {Action.ACCEPT, Action.RETURN, Action.TO_REFERENCE})
-        and can(actor, Permission.SUGGESTION_REVIEW, whole),
-        "assign": bool(steps & {Action.ASSIGN, Action.REASSIGN}) and can(actor, Permission.SUGGESTION_ASSIGN, whole),
-        "reassign_refuse": Action.REFUSE_REASSIGN in steps and can(actor, Permission.SUGGESTION_ASSIGN, whole),
-        "reassign_request": Action.REQUEST_REASSIGN in steps and bool(mine),
-        "contact": Action.CONTACT in steps and bool(mine),
-        "co_opinion": Action.CO_OPINION in steps and any(not a.assignment.lead for a in mine),
-        "reply": Action.REPLY in steps and any(a.assignment.lead for a in mine),
-        "evaluate": Action.EVALUATE_SATISFIED in steps and lead_deputy
-        and Permission.SUGGESTION_EVALUATE in perms,
-        "close": Action.CLOSE in steps and can(actor, Permission.SUGGESTION_ASSIGN, whole),
-        "key": Action.MARK_KEY in steps and can(actor, Permission.SUGGESTION_SUPERVISE, whole),
-    }
-    return {name for name, yes in wanted.items() if yes}
+# The form on the page for each step the service allows (three decisions share the review form …).
+FORM_OF = {
+    Action.EDIT: "edit", Action.COSIGN: "cosign", Action.SUBMIT: "submit", Action.WITHDRAW: "withdraw",
+    Action.DISCARD: "discard", Action.ACCEPT: "review", Action.RETURN: "review", Action.TO_REFERENCE: "review",
+    Action.ASSIGN: "assign", Action.REASSIGN: "assign", Action.REFUSE_REASSIGN: "reassign_refuse",
+    Action.REQUEST_REASSIGN: "reassign_request", Action.CONTACT: "contact", Action.CO_OPINION: "co_opinion",
+    Action.REPLY: "reply", Action.EVALUATE_SATISFIED: "evaluate", Action.EVALUATE_DISSATISFIED: "evaluate",
+    Action.CLOSE: "close", Action.MARK_KEY: "key",
+}
 
 
-def fulfillable(actor: Principal, page: SuggestionPage, found: page_queries.Detail) -> set[int]:
-    """Commitments the viewer's unit may report done."""
-    units = {a.unit.id: a.unit for a in found.assignments + found.past_assignments}
-    return {c.id for c, _ in found.commitments if c.fulfilled_at is None and c.handling_unit_id in units
-            and can(actor, Permission.SUGGESTION_REPLY, Target(page.ctx.tenant.id, units[c.handling_unit_id].path))}
+def forms_for(actions: list[Action]) -> set[str]:
+    """The forms to offer: one for each step the service says the viewer may take now."""
+    return {FORM_OF[a] for a in actions}
 
 
 def event_lines(event: Any, found: page_queries.Detail) -> list[tuple[str, str]]:
@@ -333,7 +306,7 @@ def detail_page(request: Request, page: SuggestionPage, suggestion_id: int, *, f
     ctx = page.ctx
     suggestion = service.access_suggestion(ctx.session, ctx.principal, ctx.tenant, suggestion_id)
     found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())  # access_suggestion checked who sees it
-    forms = available_forms(ctx.principal, page, found)
+    forms = forms_for(service.allowed_actions(ctx.session, ctx.principal, suggestion))
     choices: dict[str, Any] = {}
     if "assign" in forms:
         choices["units"] = sorted((u for u in found.units if u.retired_at is None), key=lambda u: u.name)
@@ -345,7 +318,8 @@ def detail_page(request: Request, page: SuggestionPage, suggestion_id: int, *, f
     files = page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)
     entries = timeline_entries(found, files)
     return render(request, "suggestions/detail.html", {
-        "s": suggestion, "d": found, "forms": forms, "fulfil": fulfillable(ctx.principal, page, found),
+        "s": suggestion, "d": found, "forms": forms,
+        "fulfil": service.fulfillable(ctx.session, ctx.principal, ctx.tenant, [c for c, _ in found.commitments]),
         "form": form, "values": values or {}, "errors": errors or {}, "conflict": conflict,
         "open_form": form or next((name for name in FORM_ORDER if name in forms), None),
         "done": DONE_LABELS.get(done or ""), "choices": choices, "reply_class_labels": reply_class_labels(),
