@@ -7,19 +7,17 @@ Every refusal is JSON: {"error": code, "message": text in the caller's language,
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.errors import N_, Conflict, Message, NotFound
 from renda.tenants.suggestions import page_queries, queries, service
 from renda.tenants.suggestions.models import Suggestion
 from renda.web.api import JsonErrorRoute
-from renda.web.forms import Count, IdField, RowId, VersionField
+from renda.web.forms import RowId
 from renda.web.routes.suggestions.attachments import download_url
 from renda.web.routes.suggestions.board import board_filter
 from renda.web.routes.suggestions.pages import (
@@ -27,6 +25,32 @@ from renda.web.routes.suggestions.pages import (
     number_label,
     suggestion_page,
     today,
+)
+from renda.web.routes.suggestions.schemas import (
+    AssignIn,
+    AttachmentOut,
+    CloseIn,
+    CommitmentOut,
+    ContactIn,
+    CosignerOut,
+    DocumentIn,
+    DraftIn,
+    EditIn,
+    EvaluateIn,
+    EventOut,
+    FulfilIn,
+    KeyIn,
+    NoteIn,
+    OpinionIn,
+    ReasonIn,
+    ReplyIn,
+    ReplyOut,
+    ReviewIn,
+    SuggestionDetailOut,
+    SuggestionList,
+    SuggestionOut,
+    UnitOut,
+    VersionIn,
 )
 
 router = APIRouter(prefix="/api/v1/t/{slug}/suggestions", tags=["suggestions"], route_class=JsonErrorRoute)
@@ -38,95 +62,6 @@ def api_page(request: Request, page: Annotated[SuggestionPage, Depends(suggestio
 
 
 ApiPage = Annotated[SuggestionPage, Depends(api_page)]
-
-
-# -- what the API returns ---------------------------------------------------------------------------
-
-class SuggestionOut(BaseModel):
-    id: int
-    number: int | None
-    number_label: str
-    series: str
-    title: str
-    category: str
-    state: str
-    colour: str
-    deadline: dt.date | None
-    lead_deputy: str
-    lead_unit: str | None
-    is_key: bool
-    round: int
-    reply_class: str | None
-    evaluation: str | None
-    version: int
-
-
-class SuggestionList(BaseModel):
-    total: int
-    page: int
-    pages: int
-    per_page: int
-    counts_by_colour: dict[str, int]
-    items: list[SuggestionOut]
-
-
-class CosignerOut(BaseModel):
-    deputy_id: int
-    name: str
-    confirmed: bool
-
-
-class UnitOut(BaseModel):
-    unit_id: int
-    name: str
-    lead: bool
-
-
-class ReplyOut(BaseModel):
-    round: int
-    reply_class: str
-    content: str
-    signed_by: str
-    unit: str
-    replied_at: dt.datetime
-    on_time: bool
-
-
-class CommitmentOut(BaseModel):
-    id: int
-    content: str
-    due_date: dt.date
-    fulfilled_at: dt.datetime | None
-    unit: str
-
-
-class AttachmentOut(BaseModel):
-    id: int
-    filename: str
-    content_type: str
-    size: int
-    step: str = Field(description="The step it came with: create, edit, reply …")
-    uploaded_at: dt.datetime
-    url: str = Field(description="The download, for whoever may see the suggestion")
-
-
-class EventOut(BaseModel):
-    at: dt.datetime
-    actor: str | None
-    action: str
-    data: dict[str, Any]
-
-
-class SuggestionDetailOut(SuggestionOut):
-    content: str
-    actions: list[str] = Field(description="The steps the caller may take on it now (accept, assign, reply …): "
-                                           "post to the step's endpoint with this version")
-    cosigners: list[CosignerOut]
-    units: list[UnitOut]
-    replies: list[ReplyOut]
-    commitments: list[CommitmentOut]
-    attachments: list[AttachmentOut]
-    timeline: list[EventOut]
 
 
 def _summary(s: Suggestion, deputy: str, lead_unit: str | None, colour: str) -> SuggestionOut:
@@ -181,104 +116,10 @@ def get_suggestion(page: ApiPage, suggestion_id: RowId) -> SuggestionDetailOut:
 
 # -- steps ------------------------------------------------------------------------------------------
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DocumentIn(Body):
-    filename: str = Field(max_length=255)
-    content: Base64Bytes = Field(description="The file, base64-encoded: PDF, Word or a picture")
-
-
-Documents = Annotated[list[DocumentIn], Field(max_length=service.MAX_FILES,
-                                              description="Files that come with the step: kept with it, or "
-                                                          "the step is refused with them")]
-
-
 def _documents(request: Request, sent: list[DocumentIn]) -> service.Documents | None:
     if not sent:
         return None
     return service.Documents(request.app.state.settings, [service.Upload(d.filename, d.content) for d in sent])
-
-
-class DraftIn(Body):
-    title: str
-    content: str
-    category: str = ""
-    term: Count
-    session_no: Count | None = Field(None, description="None: between sessions (闭会期间)")
-    cosigner_ids: list[IdField] = []
-    client_token: str | None = Field(None, max_length=64, description="The same token twice makes one draft")
-    documents: Documents = []
-
-
-class VersionIn(Body):
-    version: VersionField
-
-
-class ReviewIn(VersionIn):
-    decision: str = Field(description="accept | return | reference")
-    note: str = ""
-
-
-class AssignIn(VersionIn):
-    lead_unit_id: IdField
-    co_unit_ids: list[IdField] = []
-    broad: bool = False
-    deadline: dt.date | None = None
-
-
-class ReplyIn(VersionIn):
-    reply_class: str
-    content: str
-    signed_by: str
-    commitment: str = ""
-    commitment_due: dt.date | None = None
-    documents: Documents = []
-
-
-class EvaluateIn(VersionIn):
-    evaluation: str = Field(description="satisfied | basically | dissatisfied")
-    comment: str = ""
-
-
-class CloseIn(VersionIn):
-    note: str = ""
-
-
-class EditIn(VersionIn):
-    title: str
-    content: str
-    category: str = ""
-    cosigner_ids: list[IdField] | None = Field(None, description="None: the co-signers stay as they are")
-    documents: Documents = []
-
-
-class ContactIn(Body):
-    way: str = Field(description="visit | phone | meeting | letter | online")
-    summary: str
-    version: VersionField | None = None
-
-
-class OpinionIn(Body):
-    opinion: str
-    version: VersionField | None = None
-
-
-class ReasonIn(VersionIn):
-    reason: str
-
-
-class NoteIn(VersionIn):
-    note: str = ""
-
-
-class KeyIn(VersionIn):
-    supervisor_user_id: IdField
-
-
-class FulfilIn(Body):
-    note: str
 
 
 def _stepped(page: SuggestionPage, suggestion_id: int, call: Callable[[], Any]) -> SuggestionDetailOut:
