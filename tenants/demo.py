@@ -21,6 +21,7 @@ from renda.platform.identity.service import create_user, grant_role
 from renda.platform.tenancy.models import HandlingUnit, JointStation, JointStationMember, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
 from renda.platform.tenancy.service import add_org_unit, create_handling_unit, get_tenant_by_slug
+from renda.tenants.congress.roles import Role
 from renda.tenants.deputies.models import Deputy, DeputyStation
 
 DEMO_PASSWORD = "renda-demo-2026"  # noqa: S105 - the demo's published password, printed on purpose
@@ -290,7 +291,7 @@ DEMO_TERM = 17  # 第十七届
 def _build_deputies(session: Session, tenants: dict[str, Tenant]) -> None:
     """A deputy record for each deputy account (linked to it, in the tenant of its grant), and a few
     more per county, so that suggestions have leads and co-signers to choose from."""
-    for number, spec in enumerate(a for a in ACCOUNTS if a.role == "deputy"):
+    for number, spec in enumerate(a for a in ACCOUNTS if a.role == Role.DEPUTY):
         tenant = tenants[spec.tenant or spec.home]
         user = session.scalars(select(User).where(User.username == spec.username)).one()
         where, _ = _scope_of(session, tenant, spec.where)

@@ -19,7 +19,7 @@ from renda.platform.tenancy.settings import get_setting
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions.models import Assignment, Reply, Suggestion
 from renda.tenants.suggestions.service import overseen, require_oversight
-from renda.tenants.suggestions.workflow import OPEN_STATES, UNSUBMITTED
+from renda.tenants.suggestions.workflow import CONTENT, OPEN_STATES, UNSUBMITTED
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "deadline": (Suggestion.deadline.asc().nulls_last(), Suggestion.id.desc()),
@@ -257,7 +257,7 @@ def _sums(today: dt.date) -> list[Any]:
             func.sum(case((Suggestion.replied_at.is_not(None), 1), else_=0)),
             func.sum(case((overdue_expression(today), 1), else_=0)),
             func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)),
-            func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)),
+            func.sum(case((Suggestion.evaluation.in_(sorted(CONTENT)), 1), else_=0)),
             func.sum(case((Suggestion.round > 1, 1), else_=0))]
 
 
@@ -328,7 +328,7 @@ def unit_figures(session: Session, tenant_id: int, today: dt.date | None = None)
                func.sum(case((overdue_expression(today), 1), else_=0))
                .label("overdue"),
                func.sum(case((Suggestion.evaluation.is_not(None), 1), else_=0)).label("evaluated"),
-               func.sum(case((Suggestion.evaluation.in_(("satisfied", "basically")), 1), else_=0)).label("satisfied"),
+               func.sum(case((Suggestion.evaluation.in_(sorted(CONTENT)), 1), else_=0)).label("satisfied"),
                func.sum(case((Suggestion.round > 1, 1), else_=0)).label("rehandled"))
         .where(Suggestion.tenant_id == tenant_id, Suggestion.lead_unit_id.is_not(None))
         .group_by(Suggestion.lead_unit_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from renda.platform.errors import N_
 from renda.platform.tenancy.settings import SettingSpec
+from renda.tenants.suggestions.workflow import ReplyClass
 
 SUGGESTIONS = N_("Deputy suggestions")
 
@@ -24,12 +25,13 @@ SETTINGS = (
     SettingSpec("co_unit_lead_days", "int", 30,
                 N_("Co-units send their opinion to the lead unit (days before the deadline)"), "", 0, 90,
                 group=SUGGESTIONS),
-    SettingSpec("reply_classes", "choices", ["A", "B", "C"], N_("Reply result classes in use"),
+    SettingSpec("reply_classes", "choices", [ReplyClass.A.value, ReplyClass.B.value, ReplyClass.C.value],
+                N_("Reply result classes in use"),
                 N_("A solved, B being solved or planned, C later or for reference; D reference only."),
-                options=("A", "B", "C", "D"),
-                option_labels={"A": N_("A · solved or basically solved"),
-                               "B": N_("B · being solved or planned"),
-                               "C": N_("C · to be solved later"),
-                               "D": N_("D · for reference only")},
+                options=tuple(c.value for c in ReplyClass),
+                option_labels={ReplyClass.A.value: N_("A · solved or basically solved"),
+                               ReplyClass.B.value: N_("B · being solved or planned"),
+                               ReplyClass.C.value: N_("C · to be solved later"),
+                               ReplyClass.D.value: N_("D · for reference only")},
                 group=SUGGESTIONS),
 )

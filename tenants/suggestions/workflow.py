@@ -14,7 +14,7 @@ from renda.platform.errors import N_
 from renda.platform.steps import Notice, Step, StepRefused, Workflow
 from renda.tenants.congress.roles import Permission
 
-__all__ = ["FINAL_STATES", "FLOW", "OPEN_STATES", "STEPS", "UNSUBMITTED", "Action", "Audience", "ContactWay",
+__all__ = ["CONTENT", "FINAL_STATES", "FLOW", "OPEN_STATES", "STEPS", "UNSUBMITTED", "Action", "Audience", "ContactWay",
            "Evaluation", "Permission", "ReplyClass", "State", "Step", "StepRefused", "Who", "actions_from", "step"]
 
 
@@ -88,6 +88,10 @@ class Evaluation(StrEnum):
     SATISFIED = "satisfied"  # 满意
     BASICALLY = "basically"  # 基本满意
     DISSATISFIED = "dissatisfied"  # 不满意: handled again
+
+
+# Those that count as satisfied in the figures' satisfaction rate.
+CONTENT = frozenset({Evaluation.SATISFIED, Evaluation.BASICALLY})
 
 
 class ContactWay(StrEnum):

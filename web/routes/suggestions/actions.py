@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from renda.platform.errors import N_, Message, ValidationFailed
 from renda.tenants.suggestions import page_queries, service
+from renda.tenants.suggestions.workflow import ReplyClass
 from renda.web.forms import RowId
 from renda.web.routes.suggestions.attachments import Files, documents_of
 from renda.web.routes.suggestions.pages import (
@@ -129,7 +130,7 @@ def reply(request: Request, page: PageDep, suggestion_id: RowId, reply_class: F 
           attachments: Files = None) -> Response:
     """答复, with the reply document if one is attached: both are kept, or neither."""
     c, settings = page.ctx, request.app.state.settings
-    b_class = reply_class == "B"
+    b_class = reply_class == ReplyClass.B
     values = {"reply_class": reply_class, "content": content, "signed_by": signed_by, "commitment": commitment,
               "commitment_due": commitment_due, "files_sent": any(f.filename for f in attachments or [])}
 

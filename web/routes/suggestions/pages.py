@@ -23,7 +23,7 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment, Suggestion
-from renda.tenants.suggestions.workflow import Action, State
+from renda.tenants.suggestions.workflow import Action, ContactWay, Evaluation, State
 from renda.web import forms
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
@@ -49,10 +49,10 @@ STATE_LABELS = {
 }
 COLOUR_LABELS = {"red": N_("Overdue"), "yellow": N_("Near due"), "green": N_("On schedule"),
                  "none": N_("No deadline running")}
-EVALUATION_LABELS = {"satisfied": N_("Satisfied"), "basically": N_("Basically satisfied"),
-                     "dissatisfied": N_("Dissatisfied")}
-CONTACT_LABELS = {"visit": N_("Visit"), "phone": N_("Phone call"), "meeting": N_("Meeting"),
-                  "letter": N_("Letter"), "online": N_("Online")}
+EVALUATION_LABELS = {Evaluation.SATISFIED: N_("Satisfied"), Evaluation.BASICALLY: N_("Basically satisfied"),
+                     Evaluation.DISSATISFIED: N_("Dissatisfied")}
+CONTACT_LABELS = {ContactWay.VISIT: N_("Visit"), ContactWay.PHONE: N_("Phone call"), ContactWay.MEETING: N_("Meeting"),
+                  ContactWay.LETTER: N_("Letter"), ContactWay.ONLINE: N_("Online")}
 REVIEW_LABELS = {"accept": N_("Accept (立案)"), "return": N_("Return for revision"),
                  "reference": N_("Treat as a reference opinion")}
 # What each timeline entry says someone did: all verb phrases (提交建议, 交办, 答复), never a state.
