@@ -85,6 +85,12 @@ def test_each_caller_is_offered_the_steps_the_service_would_take_from_them(
     assert handler.get(url).json()["actions"] == ["request_reassign", "contact", "reply"]
     assert court.get(url).json()["actions"] == ["request_reassign", "contact", "co_opinion"]
     assert deputy.get(url).json()["actions"] == []
+    due = "2099-06-30"
+    s = call(handler, f"{url}/reply", {"reply_class": "B", "content": "已列入计划", "signed_by": "李局长",
+                                       "commitment": "明年完成", "commitment_due": due, "version": s["version"]})
+    assert [c["fulfillable"] for c in s["commitments"]] == [True]  # the unit reports it kept ("回头看")
+    assert [c["fulfillable"] for c in deputy.get(url).json()["commitments"]] == [False]
+    assert deputy.get(url).json()["actions"] == ["evaluate_satisfied", "evaluate_dissatisfied"]
 
 
 def test_documents_come_with_the_draft_and_the_reply_and_a_refused_one_takes_the_step_with_it(

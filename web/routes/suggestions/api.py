@@ -77,6 +77,7 @@ def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
     found = page_queries.detail(ctx.session, ctx.tenant, suggestion, today())  # access_suggestion checked who sees it
     lead = next((a.unit.name for a in found.assignments if a.assignment.lead), None)
     base = _summary(suggestion, found.lead_deputy.name, lead, found.colour.value)
+    fulfillable = service.fulfillable(ctx.session, ctx.principal, ctx.tenant, [c for c, _ in found.commitments])
     return SuggestionDetailOut(
         **base.model_dump(), content=suggestion.content,
         actions=[str(a) for a in service.allowed_actions(ctx.session, ctx.principal, suggestion)],
@@ -86,7 +87,7 @@ def _detail(page: SuggestionPage, suggestion_id: int) -> SuggestionDetailOut:
         replies=[ReplyOut(round=r.round, reply_class=r.reply_class, content=r.content, signed_by=r.signed_by,
                           unit=unit, replied_at=r.replied_at, on_time=r.on_time) for r, unit in found.replies],
         commitments=[CommitmentOut(id=c.id, content=c.content, due_date=c.due_date, fulfilled_at=c.fulfilled_at,
-                                   unit=unit) for c, unit in found.commitments],
+                                   unit=unit, fulfillable=c.id in fulfillable) for c, unit in found.commitments],
         attachments=[AttachmentOut(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size,
                                    step=a.step, uploaded_at=a.created_at, url=download_url(ctx.tenant.slug, a))
                      for a in page_queries.attachments(ctx.session, ctx.tenant.id, suggestion.id)],

@@ -70,6 +70,7 @@ class CommitmentOut(BaseModel):
     due_date: dt.date
     fulfilled_at: dt.datetime | None
     unit: str
+    fulfillable: bool = Field(description="The caller may report it fulfilled now (POST …/fulfil)")
 
 
 class AttachmentOut(BaseModel):
