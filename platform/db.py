@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
+    inspect,
     or_,
     text,
 )
@@ -190,6 +191,11 @@ class ScopedSession(Session):
         for row in mappings:
             if "tenant_id" in row and not scope.sees_tenant(row["tenant_id"]):
                 raise OutOfScopeWrite(f"{cls.__name__} of tenant {row['tenant_id']} is outside the scope")
+
+
+def ping(session: Session) -> None:
+    """One round trip to the database (the health check); raises when it cannot be reached."""
+    session.execute(text("SELECT 1"))
 
 
 def get_scope(session: Session) -> Scope:
@@ -369,6 +375,10 @@ class Database:
             session.info["scope"] = scope or Scope()
             with session.begin():
                 yield session
+
+    def has_schema(self) -> bool:
+        """Whether the migrations have run on this database (its tenants table exists)."""
+        return inspect(self.engine).has_table("tenants")
 
     def dispose(self) -> None:
         self.engine.dispose()

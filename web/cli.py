@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from renda.platform.config import REPO_ROOT, InsecureSettings, check_secret_key,
 from renda.platform.db import Database, Scope
 from renda.platform.errors import NotFound, ValidationFailed
 from renda.platform.identity.service import create_user, grant_role
+from renda.platform.tenancy import queries as tenancy_queries
 from renda.platform.tenancy.divisions import DivisionsUnavailable
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.provision import provision_city, provision_county
@@ -110,7 +110,7 @@ def _database(ctx: typer.Context) -> Database:
 
 
 def _require_schema(db: Database) -> None:
-    if not inspect(db.engine).has_table("tenants"):
+    if not db.has_schema():
         raise CliError("数据库还没有表结构，请先运行 `renda db upgrade`。",
                        "the database has no schema yet: run `renda db upgrade` first.")
 
@@ -233,7 +233,7 @@ def run_setup(ctx: typer.Context) -> None:
         upgrade_database(url)
         db = Database(url=url)
         with db.session(Scope.system()) as session:
-            tenants = session.scalar(select(func.count()).select_from(Tenant)) or 0
+            tenants = tenancy_queries.count_tenants(session)
             has_demo = get_tenant_by_slug(session, "baise") is not None
         if tenants and not has_demo:
             console.print("数据库已有租户，未载入演示数据 / tenants exist already; the demo was not loaded")
@@ -305,14 +305,7 @@ def worker(
 
 def _find_org_unit(session: Session, tenant: Tenant, ref: str) -> OrgUnit:
     """An org unit of the tenant by division code, id, or exact name."""
-    stmt = select(OrgUnit).where(OrgUnit.tenant_id == tenant.id)
-    unit = None
-    if ref.isdigit() and len(ref) in (6, 9, 12):
-        unit = session.scalars(stmt.where(OrgUnit.code == ref)).first()
-    if unit is None and ref.isdigit():
-        unit = session.scalars(stmt.where(OrgUnit.id == int(ref))).first()
-    if unit is None:
-        unit = session.scalars(stmt.where(OrgUnit.name == ref)).first()
+    unit = tenancy_queries.find_org_unit(session, tenant, ref)
     if unit is None:
         raise CliError(f"{tenant.name}没有这个组织节点：{ref}",
                        f"no org unit {ref!r} in tenant {tenant.slug}.")
@@ -320,10 +313,7 @@ def _find_org_unit(session: Session, tenant: Tenant, ref: str) -> OrgUnit:
 
 
 def _find_handling_unit(session: Session, tenant: Tenant, ref: str) -> HandlingUnit:
-    stmt = select(HandlingUnit).where(HandlingUnit.tenant_id == tenant.id)
-    unit = session.scalars(stmt.where(HandlingUnit.id == int(ref))).first() if ref.isdigit() else None
-    if unit is None:
-        unit = session.scalars(stmt.where(HandlingUnit.name == ref)).first()
+    unit = tenancy_queries.find_handling_unit(session, tenant, ref)
     if unit is None:
         raise CliError(f"{tenant.name}没有这个承办单位：{ref}",
                        f"no handling unit {ref!r} in tenant {tenant.slug}.")
@@ -406,8 +396,7 @@ def tenant_create(
                         session, None, parent=parent_tenant, division_code=division, slug=slug,
                         name_en=name_en, with_villages=villages,
                         progress=lambda done, total: bar.update(task, completed=done, total=total))
-            nodes = session.scalar(
-                select(func.count()).select_from(OrgUnit).where(OrgUnit.tenant_id == created.id)) or 0
+            nodes = tenancy_queries.count_org_units(session, created)
             label = f"{created.name} ({created.code}, {created.level})"
     console.print(f"[green]✓[/] 已创建租户 / created tenant [bold]{slug}[/]: {label}, {nodes} org units")
 

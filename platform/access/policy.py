@@ -78,3 +78,13 @@ class AccessDenied(PermissionError):
 def require(principal: Principal, permission: str, target: Target) -> None:
     if not can(principal, permission, target):
         raise AccessDenied(permission)
+
+
+def require_in(principal: Principal, permission: str, tenant_id: int) -> None:
+    """Refuse a principal who holds ``permission`` nowhere in (or above) the tenant.
+
+    What a tenant's administration pages ask before showing anything; each action on a node then asks
+    ``require`` for that node.
+    """
+    if permission not in principal.permissions_in(tenant_id):
+        raise AccessDenied(permission)

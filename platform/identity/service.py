@@ -136,6 +136,14 @@ def access_user(session: Session, actor: Principal, tenant: Tenant, user_id: int
     return user
 
 
+def access_user_by_name(session: Session, actor: Principal, tenant: Tenant, username: str) -> User:
+    """access_user for a user name as someone typed it (linking a deputy's account, say)."""
+    found = session.scalars(select(User.id).where(User.username == (username or "").strip())).first()
+    if found is None:
+        raise NotFound("user")
+    return access_user(session, actor, tenant, found)
+
+
 def _username_free(session: Session, username: str) -> bool:
     previous = get_scope(session)
     set_scope(session, Scope.system())  # user names are unique across the deployment
@@ -291,10 +299,22 @@ def grant_role(session: Session, actor: Principal | None, tenant: Tenant, user: 
     return grant
 
 
-def revoke_grant(session: Session, actor: Principal, tenant: Tenant, grant_id: int) -> None:
-    grant = session.scalars(select(Grant).where(Grant.id == grant_id, Grant.tenant_id == tenant.id)).first()
-    if grant is None:
+def access_grant(session: Session, actor: Principal, tenant: Tenant, grant_id: int,
+                 user_id: int | None = None) -> Grant:
+    """A role given in this tenant (to ``user_id``, when named); NotFound otherwise, as if absent."""
+    grant = session.scalars(select(Grant).where(Grant.id == grant_id, Grant.tenant_id == tenant.id)).first() \
+        if is_id(grant_id) else None
+    if grant is None or (user_id is not None and grant.user_id != user_id):
         raise NotFound("grant")
+    return grant
+
+
+def revoke_grant(session: Session, actor: Principal, tenant: Tenant, grant_id: int, *,
+                 user_id: int | None = None) -> None:
+    """Take a role back; with ``user_id``, only that user's (the user's page names both)."""
+    if user_id is not None:
+        access_user(session, actor, tenant, user_id)
+    grant = access_grant(session, actor, tenant, grant_id, user_id)
     require(actor, Permission.USER_MANAGE, Target(tenant.id, grant.scope_path))
     audit.record(session, tenant_id=tenant.id, actor_id=actor.user_id, action="grant.revoke",
                  object_type="grants", object_id=grant.id,

@@ -1,5 +1,8 @@
 """Reads for the administration pages (org tree, handling units, users, audit log), each in a fixed
-number of statements however large the tenant is. Read-only: the actions live in the services."""
+number of statements however large the tenant is. Read-only: the actions live in the services.
+
+The pages call the ``*_for(session, actor, tenant, …)`` functions at the end, which refuse whoever
+may not see the page; the plain reads above them serve those and the tests."""
 
 from __future__ import annotations
 
@@ -9,12 +12,25 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from renda.platform.access.policy import Principal, Target, can, require_in
+from renda.platform.access.roles import KernelPermission as Permission
 from renda.platform.audit import AuditEntry
+from renda.platform.identity import service as identity
 from renda.platform.identity.models import Grant, User
-from renda.platform.tenancy.models import HandlingUnit, OrgUnit
+from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
+from renda.platform.tenancy.service import (
+    ALLOWED_PARENTS,
+    ORG_KINDS,
+    access_handling_unit,
+    access_org_unit,
+    target_of,
+    tenant_root,
+)
 
 # The order siblings are shown in: townships first, then stations, joint stations, villages.
 KIND_ORDER = {"congress": 0, "township": 1, "station": 2, "joint_station": 3, "village": 4}
+# Kinds that other units may be placed under (villages, stations and joint stations hold nothing).
+PARENT_KINDS = frozenset(kind for kinds in ALLOWED_PARENTS.values() for kind in kinds)
 
 
 @dataclass(frozen=True)
@@ -161,3 +177,122 @@ def audit_page(session: Session, tenant_id: int, before: int | None = None,
             session.execute(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1))]
     return rows[:limit], len(rows) > limit
 
+
+
+# --- the pages' reads, each refused to whoever may not see the page ------------------------------------
+# Each checks the page's permission (held somewhere in the tenant) and looks rows up through the
+# access_<noun> functions, so a page, the CLI and a future API read the same, and no route decides again.
+
+
+def manages_unit(actor: Principal, unit: OrgUnit) -> bool:
+    return can(actor, Permission.ORG_MANAGE, target_of(unit))
+
+
+def _kinds_under(parent_kinds: Iterable[str]) -> list[str]:
+    wanted = set(parent_kinds)
+    return [k for k in ORG_KINDS if ALLOWED_PARENTS.get(k, frozenset()) & wanted]
+
+
+@dataclass(frozen=True)
+class OrgTree:
+    """The tree page: the root's children, and where the actor may add a unit (and of which kinds)."""
+
+    root: OrgUnit
+    nodes: list[TreeNode]
+    parents: list[OrgUnit]
+    add_kinds: list[str]
+
+
+def org_tree_for(session: Session, actor: Principal, tenant: Tenant) -> OrgTree:
+    require_in(actor, Permission.ORG_MANAGE, tenant.id)
+    root = tenant_root(session, tenant)
+    parents = [u for u in units_of_kinds(session, tenant.id, PARENT_KINDS) if manages_unit(actor, u)]
+    return OrgTree(root, children_with_counts(session, tenant.id, root.id), parents,
+                   _kinds_under(u.kind for u in parents))
+
+
+@dataclass(frozen=True)
+class OrgUnitPage:
+    """One unit: where it sits, what is under it, and what the actor may do with it."""
+
+    unit: OrgUnit
+    ancestors: list[OrgUnit]
+    nodes: list[TreeNode]
+    manages: bool
+    add_kinds: list[str]
+    move_parents: list[OrgUnit]  # where it may go: the places of its kind the actor manages, not under itself
+
+
+def org_unit_for(session: Session, actor: Principal, tenant: Tenant, unit_id: int) -> OrgUnitPage:
+    require_in(actor, Permission.ORG_MANAGE, tenant.id)
+    unit = access_org_unit(session, actor, tenant, unit_id)
+    manages = manages_unit(actor, unit)
+    move_parents: list[OrgUnit] = []
+    if manages and unit.kind in ALLOWED_PARENTS:
+        move_parents = [u for u in units_of_kinds(session, tenant.id, ALLOWED_PARENTS[unit.kind])
+                        if not u.path.startswith(unit.path) and (u.id == unit.parent_id or manages_unit(actor, u))]
+    return OrgUnitPage(unit, ancestors(session, tenant.id, unit), children_with_counts(session, tenant.id, unit.id),
+                       manages, _kinds_under({unit.kind}) if manages and unit.retired_at is None else [],
+                       move_parents)
+
+
+def org_children_for(session: Session, actor: Principal, tenant: Tenant, unit_id: int) -> tuple[OrgUnit,
+                                                                                                list[TreeNode]]:
+    """A unit's children with their counts, for the tree's on-demand expansion."""
+    require_in(actor, Permission.ORG_MANAGE, tenant.id)
+    unit = access_org_unit(session, actor, tenant, unit_id)
+    return unit, children_with_counts(session, tenant.id, unit.id)
+
+
+def handling_units_for(session: Session, actor: Principal, tenant: Tenant) -> list[HandlingUnit]:
+    require_in(actor, Permission.HANDLING_UNIT_MANAGE, tenant.id)
+    return handling_units(session, tenant.id)
+
+
+def handling_unit_for(session: Session, actor: Principal, tenant: Tenant, unit_id: int) -> HandlingUnit:
+    require_in(actor, Permission.HANDLING_UNIT_MANAGE, tenant.id)
+    return access_handling_unit(session, actor, tenant, unit_id)
+
+
+def users_for(session: Session, actor: Principal, tenant: Tenant, query: str = "") -> list[UserRow]:
+    """The users page's rows (see users_with_grants): up to USERS_SHOWN + 1."""
+    require_in(actor, Permission.USER_MANAGE, tenant.id)
+    return users_with_grants(session, tenant.id, query)
+
+
+# Where roles are granted: the congress, townships and stations, not villages (DESIGN §4).
+GRANT_KINDS = ("congress", "township", "station", "joint_station")
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One user as a tenant's office sees them: their roles here, where the office may grant more, and
+    whether it keeps the account itself (only the home congress's office does)."""
+
+    user: User
+    grants: list[GrantRow]
+    revocable: set[int]  # the grants (by id) the actor may revoke: those within their user.manage
+    grant_places: list[OrgUnit]
+    grant_units: list[HandlingUnit]
+    edits_account: bool
+    home: Tenant | None
+
+
+def user_for(session: Session, actor: Principal, tenant: Tenant, user_id: int) -> UserPage:
+    require_in(actor, Permission.USER_MANAGE, tenant.id)
+    user = identity.access_user(session, actor, tenant, user_id)
+    places = [u for u in units_of_kinds(session, tenant.id, GRANT_KINDS)
+              if can(actor, Permission.USER_MANAGE, target_of(u))]
+    units = [u for u in handling_units(session, tenant.id, include_retired=False)
+             if can(actor, Permission.USER_MANAGE, target_of(u))]
+    grants = user_grants(session, tenant.id, user.id)
+    revocable = {g.grant.id for g in grants
+                 if can(actor, Permission.USER_MANAGE, Target(tenant.id, g.grant.scope_path))}
+    return UserPage(user, grants, revocable, places, units, identity.may_edit_account(session, actor, user),
+                    identity.home_of(session, user))
+
+
+def audit_for(session: Session, actor: Principal, tenant: Tenant, before: int | None = None,
+              limit: int = 50) -> tuple[list[AuditRow], bool]:
+    require_in(actor, Permission.AUDIT_VIEW, tenant.id)
+    return audit_page(session, tenant.id, before, limit)

@@ -1,4 +1,5 @@
-"""Reads for the tenant pages: figures of a tenant and of the counties under a city, in SQL."""
+"""Reads for the tenant pages and the command line: figures of a tenant and of the counties under a
+city, in SQL; the operator's lookups of a unit by what they type."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from renda.platform.identity.models import User
+from renda.platform.numbers import parse_id
 from renda.platform.tenancy.models import HandlingUnit, JointStationMember, OrgUnit, Tenant
+from renda.platform.tenancy.service import CODE_RE
 
 
 @dataclass
@@ -56,3 +59,34 @@ def child_tenants(session: Session, tenant: Tenant) -> list[Tenant]:
     return list(session.scalars(
         select(Tenant).where(Tenant.parent_id == tenant.id, Tenant.active.is_(True)).order_by(Tenant.code)
     ))
+
+
+def count_tenants(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Tenant)) or 0)
+
+
+def count_org_units(session: Session, tenant: Tenant) -> int:
+    return int(session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.tenant_id == tenant.id)) or 0)
+
+
+def find_org_unit(session: Session, tenant: Tenant, ref: str) -> OrgUnit | None:
+    """An org unit of the tenant by division code, id, or exact name (what an operator types)."""
+    ref = (ref or "").strip()
+    stmt = select(OrgUnit).where(OrgUnit.tenant_id == tenant.id)
+    unit = None
+    if CODE_RE.fullmatch(ref):
+        unit = session.scalars(stmt.where(OrgUnit.code == ref)).first()
+    if unit is None and (unit_id := parse_id(ref)) is not None:
+        unit = session.scalars(stmt.where(OrgUnit.id == unit_id)).first()
+    if unit is None:
+        unit = session.scalars(stmt.where(OrgUnit.name == ref)).first()
+    return unit
+
+
+def find_handling_unit(session: Session, tenant: Tenant, ref: str) -> HandlingUnit | None:
+    """A handling unit of the tenant by id or exact name."""
+    ref = (ref or "").strip()
+    stmt = select(HandlingUnit).where(HandlingUnit.tenant_id == tenant.id)
+    unit = session.scalars(stmt.where(HandlingUnit.id == unit_id)).first() \
+        if (unit_id := parse_id(ref)) is not None else None
+    return unit or session.scalars(stmt.where(HandlingUnit.name == ref)).first()

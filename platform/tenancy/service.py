@@ -27,7 +27,7 @@ ALLOWED_PARENTS: dict[str, frozenset[str]] = {
 ORG_KINDS = ("congress", "township", "station", "village", "joint_station")
 HANDLING_UNIT_CATEGORIES = ("government", "court", "procuratorate", "supervision", "enterprise", "other")
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
-CODE_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+CODE_RE = re.compile(r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")  # ASCII: \d would take any script's digits
 
 _ORG_FIELDS = ("name", "kind", "code", "parent_id", "path", "retired_at")
 _UNIT_FIELDS = ("name", "category", "contact", "retired_at")

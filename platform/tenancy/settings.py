@@ -80,6 +80,12 @@ def tenant_settings(session: Session, tenant_id: int) -> dict[str, Any]:
     return values
 
 
+def settings_for(session: Session, actor: Principal, tenant: Tenant) -> dict[str, Any]:
+    """The settings form's values, for whoever may change them (tenant.manage over the whole tenant)."""
+    require(actor, Permission.TENANT_MANAGE, Target(tenant.id, tenant_root(session, tenant).path))
+    return tenant_settings(session, tenant.id)
+
+
 def get_setting(session: Session, tenant_id: int, key: str) -> Any:
     spec = REGISTRY[key]
     row = session.get(TenantSetting, (tenant_id, key))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import audit
-from renda.platform.access.policy import AccessDenied, Principal, Target, can
+from renda.platform.access.policy import Principal, Target, can
 from renda.platform.db import utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
 from renda.platform.numbers import is_id
@@ -86,11 +86,6 @@ def limits() -> dict[str, int]:
     return {"mb": MAX_BYTES // (1024 * 1024), "rows": MAX_ROWS}
 
 
-def _require_some_grant(actor: Principal, tenant: Tenant) -> None:
-    if Permission.DEPUTY_MANAGE not in actor.permissions_in(tenant.id):
-        raise AccessDenied(Permission.DEPUTY_MANAGE)
-
-
 def access_import(session: Session, actor: Principal, tenant: Tenant, import_id: int) -> DeputyImport:
     """A previewed upload of this tenant; any other token (one no row can have, too) is NotFound."""
     if not is_id(import_id):
@@ -104,7 +99,7 @@ def access_import(session: Session, actor: Principal, tenant: Tenant, import_id:
 
 def preview(session: Session, actor: Principal, tenant: Tenant, content: bytes, filename: str = "") -> ImportPreview:
     """Read the sheet and say what a commit would do with each row; keep the upload for the commit."""
-    _require_some_grant(actor, tenant)
+    service.require_keeper(actor, tenant)
     result = _classify(session, actor, tenant, content)
     session.execute(delete(DeputyImport).where(
         DeputyImport.tenant_id == tenant.id, DeputyImport.created_at < utcnow() - KEEP_UPLOADS,
@@ -119,7 +114,7 @@ def preview(session: Session, actor: Principal, tenant: Tenant, content: bytes, 
 
 def commit(session: Session, actor: Principal, tenant: Tenant, source: int | bytes) -> ImportPreview:
     """Apply a previewed upload (its token) or a file's bytes: every row, or nothing at all."""
-    _require_some_grant(actor, tenant)
+    service.require_keeper(actor, tenant)
     upload: DeputyImport | None = None
     if isinstance(source, int):
         upload = access_import(session, actor, tenant, source)

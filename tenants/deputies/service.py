@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from renda.platform import audit, steps
-from renda.platform.access.policy import Principal, Target, can, require
-from renda.platform.db import utcnow
+from renda.platform.access.policy import Principal, Target, can, require, require_in
+from renda.platform.db import Scope, get_scope, set_scope, utcnow
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
-from renda.platform.identity.models import User
+from renda.platform.identity.models import Grant, User
 from renda.platform.identity.service import access_user
 from renda.platform.numbers import is_id, parse_id, parse_whole
 from renda.platform.tenancy.models import JointStationMember, OrgUnit, Tenant
-from renda.tenants.congress.roles import Permission
+from renda.tenants.congress.roles import Permission, Role
 from renda.tenants.deputies import rules
 from renda.tenants.deputies.models import LEVELS, Deputy, DeputyStation
 
@@ -43,6 +43,16 @@ def access_deputy(session: Session, actor: Principal, tenant: Tenant, deputy_id:
     return deputy
 
 
+def keeps_deputies(actor: Principal, tenant: Tenant) -> bool:
+    """Whether the actor keeps deputies somewhere in the tenant (deputy.manage): the list's buttons."""
+    return Permission.DEPUTY_MANAGE in actor.permissions_in(tenant.id)
+
+
+def require_keeper(actor: Principal, tenant: Tenant) -> None:
+    """The import and the new-deputy form are for those who keep deputies; each save checks its place."""
+    require_in(actor, Permission.DEPUTY_MANAGE, tenant.id)
+
+
 def place_of(session: Session, deputy: Deputy) -> OrgUnit:
     place = session.get(OrgUnit, deputy.org_unit_id)
     if place is None:
@@ -57,6 +67,13 @@ def target_of(session: Session, deputy: Deputy) -> Target:
 def may_manage(session: Session, actor: Principal, deputy: Deputy) -> bool:
     """Whether pages show this deputy's full contact details and edit buttons to the actor."""
     return can(actor, Permission.DEPUTY_MANAGE, target_of(session, deputy))
+
+
+def deputy_to_edit(session: Session, actor: Principal, tenant: Tenant, deputy_id: int) -> tuple[Deputy, list[int]]:
+    """The record and its stations for the edit form, for those who keep it (deputy.manage over its place)."""
+    deputy = access_deputy(session, actor, tenant, deputy_id)
+    require(actor, Permission.DEPUTY_MANAGE, target_of(session, deputy))
+    return deputy, station_ids_of(session, deputy)
 
 
 def check_place(session: Session, tenant: Tenant, org_unit_id: Any) -> OrgUnit:
@@ -223,6 +240,31 @@ def link_user(session: Session, actor: Principal | None, tenant: Tenant, *, user
     before = snapshot(deputy)
     deputy.user_id = user.id
     return _save(session, actor, deputy, "deputy.link_user", before, None, actor_id=user.id if actor is None else None)
+
+
+def link_by_number(session: Session, user_id: int, code: str) -> list[tuple[str, str]]:
+    """At single sign-on: link the account to the record its verified deputy number names, in each
+    tenant where the sign-in made it a deputy. Finding those tenants must see every tenant, so it runs
+    under the system scope and restores the caller's. Returns (tenant slug, why) for each tenant where
+    nothing was linked (a number that names nothing, a record linked to someone else): the office's
+    to resolve, and the caller's to log."""
+    if not code:
+        return []
+    missed: list[tuple[str, str]] = []
+    previous = get_scope(session)
+    set_scope(session, Scope.system())
+    try:
+        tenants = session.scalars(select(Tenant).join(Grant, Grant.tenant_id == Tenant.id).where(
+            Grant.user_id == user_id, Grant.role == Role.DEPUTY.value).distinct())
+        for tenant in list(tenants):
+            try:
+                link_user(session, None, tenant, user_id=user_id, id_code=code)
+            except (NotFound, Conflict) as exc:
+                missed.append((tenant.slug, type(exc).__name__))
+        session.flush()
+    finally:
+        set_scope(session, previous)
+    return missed
 
 
 def unlink_user(session: Session, actor: Principal, tenant: Tenant, deputy_id: int) -> Deputy:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, aliased
 from renda.platform.access.policy import Principal, Target, can
 from renda.platform.access.roles import permissions_of
 from renda.platform.deadlines import Colour, colour
-from renda.platform.errors import NotFound
 from renda.platform.identity.models import Grant, User
 from renda.platform.tenancy.models import HandlingUnit, OrgUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
@@ -212,12 +211,14 @@ def open_commitments(session: Session, tenant_id: int, unit_ids: frozenset[int])
     return [CommitmentRow(c, s, name) for c, s, name in session.execute(stmt)]
 
 
-def commitment_suggestion_id(session: Session, tenant_id: int, commitment_id: int) -> int:
-    found = session.scalars(select(Commitment.suggestion_id).where(Commitment.tenant_id == tenant_id,
-                                                                   Commitment.id == commitment_id)).first()
-    if found is None:
-        raise NotFound("commitment")
-    return int(found)
+def draft_of_form(session: Session, actor: Principal, tenant: Tenant, token: str | None) -> int | None:
+    """The suggestion an earlier post of the same "new suggestion" form made (its client_token), if the
+    actor may see it: a form sent twice (a double click, a browser retrying) makes one draft."""
+    if not token:
+        return None
+    found = session.scalars(select(Suggestion).where(Suggestion.tenant_id == tenant.id,
+                                                     Suggestion.client_token == token)).first()
+    return found.id if found is not None and service.may_see(session, actor, tenant, found) else None
 
 
 # -- one suggestion ---------------------------------------------------------------------------------

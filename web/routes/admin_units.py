@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
 from renda.platform.tenancy import service as tenancy
-from renda.tenants.congress.roles import Permission
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
 from renda.web.render import render
@@ -30,19 +28,10 @@ _LABELS = {
 CATEGORY_LABELS = {key: _LABELS.get(key, key) for key in tenancy.HANDLING_UNIT_CATEGORIES}
 
 
-def units_admin(request: Request, ctx: TenantDep) -> TenantContext:
-    if Permission.HANDLING_UNIT_MANAGE not in request.state.permissions:
-        raise AccessDenied(Permission.HANDLING_UNIT_MANAGE)
-    return ctx
-
-
-UnitsAdminDep = Annotated[TenantContext, Depends(units_admin)]
-
-
 def _list_page(request: Request, ctx: TenantContext, values: dict[str, str] | None = None,
                errors: Any = None, status_code: int = 200) -> Response:
     return render(request, "admin/units.html", {
-        "units": queries.handling_units(ctx.session, ctx.tenant.id),
+        "units": queries.handling_units_for(ctx.session, ctx.principal, ctx.tenant),
         "categories": CATEGORY_LABELS,
         "values": values or {"category": "government"},
         "errors": errors or {},
@@ -52,7 +41,7 @@ def _list_page(request: Request, ctx: TenantContext, values: dict[str, str] | No
 
 def _unit_page(request: Request, ctx: TenantContext, unit_id: int, values: dict[str, str] | None = None,
                errors: Any = None, status_code: int = 200) -> Response:
-    unit = tenancy.access_handling_unit(ctx.session, ctx.principal, ctx.tenant, unit_id)
+    unit = queries.handling_unit_for(ctx.session, ctx.principal, ctx.tenant, unit_id)
     return render(request, "admin/unit.html", {
         "unit": unit,
         "categories": CATEGORY_LABELS,
@@ -63,12 +52,12 @@ def _unit_page(request: Request, ctx: TenantContext, unit_id: int, values: dict[
 
 
 @router.get("/t/{slug}/units")
-def units_list(request: Request, ctx: UnitsAdminDep) -> Response:
+def units_list(request: Request, ctx: TenantDep) -> Response:
     return _list_page(request, ctx)
 
 
 @router.post("/t/{slug}/units")
-def create_unit(request: Request, ctx: UnitsAdminDep, name: Annotated[str, Form()] = "",
+def create_unit(request: Request, ctx: TenantDep, name: Annotated[str, Form()] = "",
                 category: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "") -> Response:
     try:
         tenancy.create_handling_unit(ctx.session, ctx.principal, ctx.tenant, name=name, category=category,
@@ -80,12 +69,12 @@ def create_unit(request: Request, ctx: UnitsAdminDep, name: Annotated[str, Form(
 
 
 @router.get("/t/{slug}/units/{unit_id}")
-def unit_page(request: Request, ctx: UnitsAdminDep, unit_id: RowId) -> Response:
+def unit_page(request: Request, ctx: TenantDep, unit_id: RowId) -> Response:
     return _unit_page(request, ctx, unit_id)
 
 
 @router.post("/t/{slug}/units/{unit_id}")
-def update_unit(request: Request, ctx: UnitsAdminDep, unit_id: RowId, name: Annotated[str, Form()] = "",
+def update_unit(request: Request, ctx: TenantDep, unit_id: RowId, name: Annotated[str, Form()] = "",
                 category: Annotated[str, Form()] = "", contact: Annotated[str, Form()] = "") -> Response:
     try:
         tenancy.update_handling_unit(ctx.session, ctx.principal, ctx.tenant, unit_id, name=name,
@@ -97,12 +86,12 @@ def update_unit(request: Request, ctx: UnitsAdminDep, unit_id: RowId, name: Anno
 
 
 @router.post("/t/{slug}/units/{unit_id}/retire")
-def retire_unit(ctx: UnitsAdminDep, unit_id: RowId) -> Response:
+def retire_unit(ctx: TenantDep, unit_id: RowId) -> Response:
     tenancy.set_handling_unit_retired(ctx.session, ctx.principal, ctx.tenant, unit_id, True)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/units/{unit_id}?saved=1", status_code=303)
 
 
 @router.post("/t/{slug}/units/{unit_id}/restore")
-def restore_unit(ctx: UnitsAdminDep, unit_id: RowId) -> Response:
+def restore_unit(ctx: TenantDep, unit_id: RowId) -> Response:
     tenancy.set_handling_unit_retired(ctx.session, ctx.principal, ctx.tenant, unit_id, False)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/units/{unit_id}?saved=1", status_code=303)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from renda.platform.access.policy import AccessDenied
-from renda.platform.errors import N_, Message, NotFound, ValidationFailed
+from renda.platform.errors import N_, Message, ValidationFailed
 from renda.platform.identity import service as identity
 from renda.platform.tenancy import admin_queries as queries
-from renda.tenants.congress.roles import HANDLING_UNIT_ROLES, Permission, Role
+from renda.tenants.congress.roles import HANDLING_UNIT_ROLES, Role
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId, parse_id
 from renda.web.render import render
@@ -31,20 +31,9 @@ ROLE_LABELS = {
     Role.OBSERVER: N_("Partner (read-only)"),
 }
 GRANTABLE_ROLES = [r for r in Role if r is not Role.PLATFORM_ADMIN]
-# Where roles may be granted: the congress, townships and stations, not villages (DESIGN §4).
-SCOPE_KINDS = ("congress", "township", "station", "joint_station")
 # A write to an account of another congress (a form left open, or posted by hand): said on the form.
 NOT_HOME = Message(N_("Only the office of this user's own congress can change their account or password."))
 LABELS = {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS | {"handling_unit": N_("Handling unit")}}
-
-
-def users_admin(request: Request, ctx: TenantDep) -> TenantContext:
-    if Permission.USER_MANAGE not in request.state.permissions:
-        raise AccessDenied(Permission.USER_MANAGE)
-    return ctx
-
-
-UsersAdminDep = Annotated[TenantContext, Depends(users_admin)]
 
 
 def _form(values: dict[str, Any] | None = None, errors: Any = None) -> dict[str, Any]:
@@ -53,7 +42,7 @@ def _form(values: dict[str, Any] | None = None, errors: Any = None) -> dict[str,
 
 def _list_page(request: Request, ctx: TenantContext, q: str = "", create: dict[str, Any] | None = None,
                status_code: int = 200) -> Response:
-    rows = queries.users_with_grants(ctx.session, ctx.tenant.id, q)
+    rows = queries.users_for(ctx.session, ctx.principal, ctx.tenant, q)
     context = {"rows": rows[:queries.USERS_SHOWN], "more": len(rows) > queries.USERS_SHOWN,
                "shown": queries.USERS_SHOWN, "q": q, "create": create or _form(), **LABELS}
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "user-rows":
@@ -63,18 +52,20 @@ def _list_page(request: Request, ctx: TenantContext, q: str = "", create: dict[s
 
 def _user_page(request: Request, ctx: TenantContext, user_id: int, status_code: int = 200,
                **forms: dict[str, Any]) -> Response:
-    user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
+    found = queries.user_for(ctx.session, ctx.principal, ctx.tenant, user_id)
+    user = found.user
     edit = {"display_name": user.display_name, "email": user.email, "phone": user.phone, "active": user.active}
     return render(request, "admin/user.html", {
         "user": user,
         # Only the home congress's office changes the account; elsewhere the page manages roles only.
-        "edits_account": identity.may_edit_account(ctx.session, ctx.principal, user),
-        "home": identity.home_of(ctx.session, user),
-        "grants": queries.user_grants(ctx.session, ctx.tenant.id, user.id),
+        "edits_account": found.edits_account,
+        "home": found.home,
+        "grants": found.grants,
+        "revocable": found.revocable,
         "roles": GRANTABLE_ROLES,
         "handling_unit_roles": HANDLING_UNIT_ROLES,
-        "scope_units": queries.units_of_kinds(ctx.session, ctx.tenant.id, SCOPE_KINDS),
-        "handling_units": queries.handling_units(ctx.session, ctx.tenant.id, include_retired=False),
+        "scope_units": found.grant_places,
+        "handling_units": found.grant_units,
         "root": ctx.root,
         "saved": request.query_params.get("saved") == "1",
         "edit": forms.get("edit", _form(edit)),
@@ -89,12 +80,12 @@ def _to_user(ctx: TenantContext, user_id: int) -> Response:
 
 
 @router.get("/t/{slug}/users")
-def users_list(request: Request, ctx: UsersAdminDep, q: str = "") -> Response:
+def users_list(request: Request, ctx: TenantDep, q: str = "") -> Response:
     return _list_page(request, ctx, q.strip())
 
 
 @router.post("/t/{slug}/users")
-def create_user(request: Request, ctx: UsersAdminDep, username: Annotated[str, Form()] = "",
+def create_user(request: Request, ctx: TenantDep, username: Annotated[str, Form()] = "",
                 display_name: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
                 email: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "") -> Response:
     try:
@@ -107,12 +98,12 @@ def create_user(request: Request, ctx: UsersAdminDep, username: Annotated[str, F
 
 
 @router.get("/t/{slug}/users/{user_id}")
-def user_page(request: Request, ctx: UsersAdminDep, user_id: RowId) -> Response:
+def user_page(request: Request, ctx: TenantDep, user_id: RowId) -> Response:
     return _user_page(request, ctx, user_id)
 
 
 @router.post("/t/{slug}/users/{user_id}")
-def update_user(request: Request, ctx: UsersAdminDep, user_id: RowId,
+def update_user(request: Request, ctx: TenantDep, user_id: RowId,
                 display_name: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
                 phone: Annotated[str, Form()] = "", active: Annotated[str, Form()] = "") -> Response:
     values = {"display_name": display_name, "email": email, "phone": phone, "active": bool(active)}
@@ -127,7 +118,7 @@ def update_user(request: Request, ctx: UsersAdminDep, user_id: RowId,
 
 
 @router.post("/t/{slug}/users/{user_id}/password")
-def set_password(request: Request, ctx: UsersAdminDep, user_id: RowId,
+def set_password(request: Request, ctx: TenantDep, user_id: RowId,
                  password: Annotated[str, Form()] = "") -> Response:
     try:
         identity.set_password(ctx.session, ctx.principal, ctx.tenant, user_id, password)
@@ -148,7 +139,7 @@ def _scope(raw: str) -> tuple[int | None, int | None]:
 
 
 @router.post("/t/{slug}/users/{user_id}/grants")
-def add_grant(request: Request, ctx: UsersAdminDep, user_id: RowId, role: Annotated[str, Form()] = "",
+def add_grant(request: Request, ctx: TenantDep, user_id: RowId, role: Annotated[str, Form()] = "",
               scope: Annotated[str, Form()] = "") -> Response:
     user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
     org_unit_id, handling_unit_id = _scope(scope)
@@ -166,9 +157,6 @@ def add_grant(request: Request, ctx: UsersAdminDep, user_id: RowId, role: Annota
 
 
 @router.post("/t/{slug}/users/{user_id}/grants/{grant_id}/revoke")
-def revoke_grant(ctx: UsersAdminDep, user_id: RowId, grant_id: RowId) -> Response:
-    user = identity.access_user(ctx.session, ctx.principal, ctx.tenant, user_id)
-    if grant_id not in {row.grant.id for row in queries.user_grants(ctx.session, ctx.tenant.id, user.id)}:
-        raise NotFound("grant")
-    identity.revoke_grant(ctx.session, ctx.principal, ctx.tenant, grant_id)
+def revoke_grant(ctx: TenantDep, user_id: RowId, grant_id: RowId) -> Response:
+    identity.revoke_grant(ctx.session, ctx.principal, ctx.tenant, grant_id, user_id=user_id)
     return _to_user(ctx, user_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import text
 
+from renda.platform.db import ping
 from renda.platform.errors import N_, NotFound
 from renda.platform.tenancy import queries
 from renda.web.deps import PrincipalDep, SessionDep, TenantDep
@@ -66,5 +66,5 @@ def _county_chart(request: Request, figures: list[queries.TenantFigures]) -> dic
 
 @router.get("/healthz")
 def health(session: SessionDep) -> Response:
-    session.execute(text("SELECT 1"))
+    ping(session)
     return JSONResponse({"status": "ok"})

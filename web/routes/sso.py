@@ -8,17 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starsessions import regenerate_session_id
 
-from renda.platform.db import Scope, get_scope, set_scope
-from renda.platform.errors import N_, Conflict, Message, NotFound
+from renda.platform.errors import N_, Message, NotFound
 from renda.platform.identity import sso
-from renda.platform.identity.models import Grant
 from renda.platform.identity.oidc import OidcClient, ProviderUnavailable, SsoError
-from renda.platform.tenancy.models import Tenant
-from renda.tenants.congress.roles import Role
 from renda.tenants.deputies import service as deputies
 from renda.web.deps import WriteSessionDep
 from renda.web.render import render
@@ -32,25 +27,10 @@ DEPUTY_CLAIM = "deputy_code"  # the realm's user attribute carrying the office's
 
 
 def _link_deputy(session: Session, user_id: int, code: str) -> None:
-    """Link the signed-in account to the deputy record its verified deputy number names, in each
-    tenant where the token made it a deputy. A number that names nothing, or a record already
-    linked to someone else, is logged and left for the office to resolve."""
-    if not code:
-        return
-    previous = get_scope(session)
-    set_scope(session, Scope.system())
-    try:
-        tenants = session.scalars(select(Tenant).join(Grant, Grant.tenant_id == Tenant.id).where(
-            Grant.user_id == user_id, Grant.role == Role.DEPUTY.value).distinct())
-        for tenant in list(tenants):
-            try:
-                deputies.link_user(session, None, tenant, user_id=user_id, id_code=code)
-            except (NotFound, Conflict) as exc:
-                log.warning("deputy number %s of user %s not linked in %s: %s", code, user_id, tenant.slug,
-                            type(exc).__name__)
-        session.flush()
-    finally:
-        set_scope(session, previous)
+    """Link the signed-in account to the deputy records its verified deputy number names; what cannot
+    be linked is logged and left for the office to resolve."""
+    for slug, why in deputies.link_by_number(session, user_id, code):
+        log.warning("deputy number %s of user %s not linked in %s: %s", code, user_id, slug, why)
 
 
 def client(request: Request) -> OidcClient | None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from renda.platform import clock
-from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.workdays import service as workdays
 from renda.platform.workdays.models import NOTE_MAX
-from renda.tenants.congress.roles import Permission
 from renda.web.deps import TenantContext, TenantDep
 from renda.web.forms import RowId
 from renda.web.render import render
@@ -24,15 +22,6 @@ F = Annotated[str, Form()]
 KINDS = {"off": False, "worked": True}
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
             N_("Sunday"))
-
-
-def calendar_admin(request: Request, ctx: TenantDep) -> TenantContext:
-    if Permission.TENANT_MANAGE not in request.state.permissions:
-        raise AccessDenied(Permission.TENANT_MANAGE)
-    return ctx
-
-
-CalendarAdminDep = Annotated[TenantContext, Depends(calendar_admin)]
 
 
 def _day(text: str) -> dt.date | None:
@@ -54,12 +43,12 @@ def _page(request: Request, ctx: TenantContext, values: dict[str, str] | None = 
 
 
 @router.get("/t/{slug}/settings/holidays")
-def holidays_page(request: Request, ctx: CalendarAdminDep) -> Response:
+def holidays_page(request: Request, ctx: TenantDep) -> Response:
     return _page(request, ctx)
 
 
 @router.post("/t/{slug}/settings/holidays")
-def add_day(request: Request, ctx: CalendarAdminDep, day: F = "", kind: F = "", note: F = "") -> Response:
+def add_day(request: Request, ctx: TenantDep, day: F = "", kind: F = "", note: F = "") -> Response:
     try:
         workdays.add_own_day(ctx.session, ctx.principal, ctx.tenant, day=_day(day), working=KINDS.get(kind),
                              note=note, today=clock.today())
@@ -69,6 +58,6 @@ def add_day(request: Request, ctx: CalendarAdminDep, day: F = "", kind: F = "", 
 
 
 @router.post("/t/{slug}/settings/holidays/{override_id}/remove")
-def remove_day(ctx: CalendarAdminDep, override_id: RowId) -> Response:
+def remove_day(ctx: TenantDep, override_id: RowId) -> Response:
     workdays.remove_own_day(ctx.session, ctx.principal, ctx.tenant, override_id)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/settings/holidays?saved=1", status_code=303)

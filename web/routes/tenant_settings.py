@@ -10,12 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import N_, ValidationFailed
 from renda.platform.tenancy import admin_queries as queries
-from renda.platform.tenancy.settings import REGISTRY, SettingSpec, tenant_settings, update_settings
-from renda.tenants.congress.roles import Permission
-from renda.web.deps import TenantContext, TenantDep
+from renda.platform.tenancy.settings import REGISTRY, SettingSpec, settings_for, update_settings
+from renda.web.deps import TenantDep
 from renda.web.forms import MAX_ID
 from renda.web.render import render
 
@@ -57,28 +55,11 @@ OBJECT_LABELS = {
 }
 
 
-def _require(request: Request, permission: Permission) -> None:
-    if permission not in request.state.permissions:
-        raise AccessDenied(permission)
-
-
-def settings_admin(request: Request, ctx: TenantDep) -> TenantContext:
-    _require(request, Permission.TENANT_MANAGE)
-    return ctx
-
-
-def audit_reader(request: Request, ctx: TenantDep) -> TenantContext:
-    _require(request, Permission.AUDIT_VIEW)
-    return ctx
-
-
 async def form_data(request: Request) -> FormData:
     """The submitted form with repeated keys intact (the checkbox groups)."""
     return await request.form()
 
 
-SettingsAdminDep = Annotated[TenantContext, Depends(settings_admin)]
-AuditReaderDep = Annotated[TenantContext, Depends(audit_reader)]
 FormDep = Annotated[FormData, Depends(form_data)]
 
 
@@ -98,12 +79,12 @@ def _settings_page(request: Request, values: dict[str, Any], errors: Any = None,
 
 
 @router.get("/t/{slug}/settings")
-def settings_page(request: Request, ctx: SettingsAdminDep) -> Response:
-    return _settings_page(request, tenant_settings(ctx.session, ctx.tenant.id))
+def settings_page(request: Request, ctx: TenantDep) -> Response:
+    return _settings_page(request, settings_for(ctx.session, ctx.principal, ctx.tenant))
 
 
 @router.post("/t/{slug}/settings")
-def save_settings(request: Request, ctx: SettingsAdminDep, form: FormDep) -> Response:
+def save_settings(request: Request, ctx: TenantDep, form: FormDep) -> Response:
     # An unticked checkbox group sends nothing: it means "none of them", which the spec refuses.
     raw: dict[str, Any] = {
         key: form.getlist(key) if spec.kind == "choices" else form.get(key)
@@ -112,7 +93,7 @@ def save_settings(request: Request, ctx: SettingsAdminDep, form: FormDep) -> Res
     try:
         update_settings(ctx.session, ctx.principal, ctx.tenant, raw)
     except ValidationFailed as exc:
-        shown = tenant_settings(ctx.session, ctx.tenant.id) | raw
+        shown = settings_for(ctx.session, ctx.principal, ctx.tenant) | raw
         return _settings_page(request, shown, exc.errors, status_code=422)
     return RedirectResponse(f"/t/{ctx.tenant.slug}/settings?saved=1", status_code=303)
 
@@ -175,9 +156,9 @@ def _line(row: queries.AuditRow) -> AuditLine:
 
 
 @router.get("/t/{slug}/audit")
-def audit_log(request: Request, ctx: AuditReaderDep,
+def audit_log(request: Request, ctx: TenantDep,
               before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
-    rows, more = queries.audit_page(ctx.session, ctx.tenant.id, before, AUDIT_PAGE_SIZE)
+    rows, more = queries.audit_for(ctx.session, ctx.principal, ctx.tenant, before, AUDIT_PAGE_SIZE)
     lines = [_line(r) for r in rows]
     context = {"lines": lines, "next_before": lines[-1].id if more and lines else None, "before": before}
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "audit-more":

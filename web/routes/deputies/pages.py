@@ -9,12 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed
-from renda.platform.identity.models import User
-from renda.tenants.congress.roles import Permission
+from renda.platform.identity import service as identity
 from renda.tenants.deputies import importer, queries, rules, service
 from renda.tenants.deputies.models import LEVELS, Deputy
 from renda.tenants.deputies.sheet import MAX_BYTES
@@ -38,15 +35,6 @@ LABELS = {"level_labels": rules.LEVEL_LABELS, "gender_labels": rules.GENDER_LABE
           "field_labels": FIELD_LABELS, "action_labels": ACTION_LABELS}
 
 
-def _manages(request: Request) -> bool:
-    return Permission.DEPUTY_MANAGE in request.state.permissions
-
-
-def _require_manage(request: Request) -> None:
-    if not _manages(request):
-        raise AccessDenied(Permission.DEPUTY_MANAGE)
-
-
 # --- the list -----------------------------------------------------------------------------------
 
 
@@ -61,7 +49,8 @@ def deputies_list(request: Request, ctx: TenantDep, q: str = "", level: str = ""
         "result": result, "filters": {"q": f.q, "level": level, "term": term, "township": township,
                                       "status": status},
         "terms": queries.terms(ctx.session, ctx.tenant), "places": queries.places(ctx.session, ctx.tenant),
-        "manages": _manages(request), "saved": request.query_params.get("saved") == "1", **LABELS,
+        "manages": service.keeps_deputies(ctx.principal, ctx.tenant),
+        "saved": request.query_params.get("saved") == "1", **LABELS,
     }
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "deputy-results":
         return render(request, "deputies/_results.html", context)
@@ -80,13 +69,13 @@ def _import_page(request: Request, ctx: TenantContext, preview: importer.ImportP
 
 @router.get("/t/{slug}/deputies/import")
 def import_page(request: Request, ctx: TenantDep) -> Response:
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     return _import_page(request, ctx)
 
 
 @router.post("/t/{slug}/deputies/import")
 def import_preview(request: Request, ctx: TenantDep, file: Annotated[UploadFile | None, File()] = None) -> Response:
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     if file is None or not file.filename:
         return _import_page(request, ctx, error=Message(N_("Choose the sheet to import.")), status_code=422)
     content = file.file.read(MAX_BYTES + 1)
@@ -99,7 +88,7 @@ def import_preview(request: Request, ctx: TenantDep, file: Annotated[UploadFile 
 
 @router.post("/t/{slug}/deputies/import/{token}/commit")
 def import_commit(request: Request, ctx: TenantDep, token: RowId) -> Response:
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     try:
         result = importer.commit(ctx.session, ctx.principal, ctx.tenant, token)
     except importer.ImportRefused as exc:
@@ -114,7 +103,7 @@ def import_commit(request: Request, ctx: TenantDep, token: RowId) -> Response:
 @router.get("/t/{slug}/deputies/import/template.xlsx")
 def import_template(request: Request, ctx: TenantDep) -> Response:
     """An empty sheet with the column names the import reads, for offices starting from nothing."""
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     header = ["代表编号", "姓名", "性别", "民族", "出生年月", "代表层级", "届次", "选举单位", "代表团/代表小组",
               "专业小组", "所属乡镇", "联络站", "联系电话", "电子邮箱"]
     return xlsx("deputies.xlsx", ("代表名册", header, []))
@@ -151,7 +140,7 @@ def _submitted(form: dict[str, str], stations: list[str] | None) -> dict[str, An
 
 @router.get("/t/{slug}/deputies/new")
 def new_deputy(request: Request, ctx: TenantDep) -> Response:
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     return _edit_page(request, ctx, None, {**_form_values(), "org_unit_id": str(ctx.root.id)})
 
 
@@ -171,7 +160,7 @@ def create_deputy(request: Request, ctx: TenantDep, name: F = "", gender: F = ""
                   birth_date: F = "", level: F = "", term: F = "", electoral_unit: F = "", delegation: F = "",
                   professional_group: F = "", phone: F = "", email: F = "", id_code: F = "",
                   org_unit_id: F = "", stations: Stations = None) -> Response:
-    _require_manage(request)
+    service.require_keeper(ctx.principal, ctx.tenant)
     form = _fields_form(name, gender, ethnicity, birth_date, level, term, electoral_unit, delegation,
                         professional_group, phone, email, id_code, org_unit_id)
     try:
@@ -197,10 +186,7 @@ def deputy_page(request: Request, ctx: TenantDep, deputy_id: RowId) -> Response:
 
 @router.get("/t/{slug}/deputies/{deputy_id}/edit")
 def edit_deputy(request: Request, ctx: TenantDep, deputy_id: RowId) -> Response:
-    deputy = service.access_deputy(ctx.session, ctx.principal, ctx.tenant, deputy_id)
-    if not service.may_manage(ctx.session, ctx.principal, deputy):
-        raise AccessDenied(Permission.DEPUTY_MANAGE)
-    stations = service.station_ids_of(ctx.session, deputy)
+    deputy, stations = service.deputy_to_edit(ctx.session, ctx.principal, ctx.tenant, deputy_id)
     return _edit_page(request, ctx, deputy, _form_values(deputy, stations))
 
 
@@ -231,11 +217,9 @@ def update_deputy(request: Request, ctx: TenantDep, deputy_id: RowId, version: F
 
 @router.post("/t/{slug}/deputies/{deputy_id}/account")
 def link_account(request: Request, ctx: TenantDep, deputy_id: RowId, username: F = "") -> Response:
-    user_id = ctx.session.scalars(select(User.id).where(User.username == username.strip())).first()
     try:
-        if user_id is None:
-            raise NotFound("user")
-        service.link_user(ctx.session, ctx.principal, ctx.tenant, deputy_id=deputy_id, user_id=user_id)
+        user = identity.access_user_by_name(ctx.session, ctx.principal, ctx.tenant, username)
+        service.link_user(ctx.session, ctx.principal, ctx.tenant, deputy_id=deputy_id, user_id=user.id)
     except (NotFound, ValidationFailed) as exc:
         error = (next(iter(exc.errors.values())) if isinstance(exc, ValidationFailed)
                  else Message(N_("No account of this congress has this user name.")))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from renda.platform.errors import N_, Message, ValidationFailed
-from renda.tenants.suggestions import page_queries, service
+from renda.tenants.suggestions import commitments, service
 from renda.tenants.suggestions.workflow import ReplyClass
 from renda.web.forms import RowId
 from renda.web.routes.suggestions.attachments import Files, documents_of
@@ -186,11 +186,11 @@ def mark_key(request: Request, page: PageDep, suggestion_id: RowId, supervisor_u
 @router.post("/t/{slug}/suggestions/commitments/{commitment_id:int}/fulfil")
 def fulfil(request: Request, page: PageDep, commitment_id: RowId, note: F = "") -> Response:
     c = page.ctx
+    found = commitments.access_commitment(c.session, c.principal, c.tenant, commitment_id)
     try:
-        commitment = service.fulfil_commitment(c.session, c.principal, c.tenant, commitment_id, note=note)
+        commitment = service.fulfil_commitment(c.session, c.principal, c.tenant, found.id, note=note)
         c.session.flush()
     except ValidationFailed as exc:
-        suggestion_id = page_queries.commitment_suggestion_id(c.session, c.tenant.id, commitment_id)
-        return detail_page(request, page, suggestion_id, form=f"fulfil-{commitment_id}", values={"note": note},
+        return detail_page(request, page, found.suggestion_id, form=f"fulfil-{commitment_id}", values={"note": note},
                            errors=exc.errors, status_code=422)
     return after_step(request, page, commitment.suggestion_id, "fulfil")

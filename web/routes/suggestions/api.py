@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.errors import N_, Conflict, Message, NotFound
-from renda.tenants.suggestions import page_queries, queries, service
+from renda.tenants.suggestions import commitments, page_queries, queries, service
 from renda.tenants.suggestions.models import Suggestion
 from renda.web.api import JsonErrorRoute
 from renda.web.forms import RowId
@@ -262,17 +262,9 @@ def mark_key(page: ApiPage, suggestion_id: RowId, body: KeyIn) -> SuggestionDeta
 def fulfil(page: ApiPage, suggestion_id: RowId, commitment_id: RowId, body: FulfilIn) -> SuggestionDetailOut:
     """The unit reports a B commitment done ("回头看"); the commitment must be this suggestion's."""
     c = page.ctx
-    service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
-    if commitment_id not in {x.id for x, _ in _commitments(page, suggestion_id)}:
-        raise NotFound("commitment")
+    commitments.access_commitment(c.session, c.principal, c.tenant, commitment_id, suggestion_id)
     return _stepped(page, suggestion_id, lambda: service.fulfil_commitment(
         c.session, c.principal, c.tenant, commitment_id, note=body.note))
-
-
-def _commitments(page: SuggestionPage, suggestion_id: int) -> list[Any]:
-    c = page.ctx
-    suggestion = service.access_suggestion(c.session, c.principal, c.tenant, suggestion_id)
-    return list(page_queries.detail(c.session, c.tenant, suggestion, today()).commitments)
 
 
 @router.post("/{suggestion_id:int}/attachments/{attachment_id:int}/remove", response_model=SuggestionDetailOut)

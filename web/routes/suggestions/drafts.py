@@ -16,7 +16,7 @@ from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import Conflict, ValidationFailed
 from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
-from renda.tenants.suggestions.models import Attachment, Suggestion
+from renda.tenants.suggestions.models import Attachment
 from renda.tenants.suggestions.workflow import Action
 from renda.web.forms import RowId
 from renda.web.render import render
@@ -71,12 +71,7 @@ def new_suggestion(request: Request, page: PageDep) -> Response:
 
 
 def _draft_of_form(page: SuggestionPage, token: str | None) -> int | None:
-    """The draft an earlier post of the same form made (its client_token), if any."""
-    if token is None:
-        return None
-    ctx = page.ctx
-    return ctx.session.scalars(select(Suggestion.id).where(Suggestion.tenant_id == ctx.tenant.id,
-                                                           Suggestion.client_token == token)).first()
+    return page_queries.draft_of_form(page.ctx.session, page.ctx.principal, page.ctx.tenant, token)
 
 
 @router.post("/t/{slug}/suggestions/new")
