@@ -9,8 +9,8 @@ from renda.platform.access.policy import Principal
 from renda.platform.errors import NotFound
 from renda.platform.numbers import is_id
 from renda.platform.tenancy.models import Tenant
+from renda.tenants.suggestions.access import access_suggestion
 from renda.tenants.suggestions.models import Commitment
-from renda.tenants.suggestions.service import access_suggestion
 
 
 def access_commitment(session: Session, actor: Principal, tenant: Tenant, commitment_id: int,

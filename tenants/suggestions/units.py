@@ -13,12 +13,13 @@ from renda.platform import audit, clock, timeline
 from renda.platform.access.policy import AccessDenied, Principal, Target, can
 from renda.platform.db import utcnow
 from renda.platform.deadlines import working_days_between
-from renda.platform.errors import N_, NotFound, ValidationFailed, check_all
+from renda.platform.errors import N_, ValidationFailed, check_all
 from renda.platform.tenancy.models import HandlingUnit, Tenant
 from renda.platform.tenancy.settings import get_setting
 from renda.platform.workdays.service import calendar_for
 from renda.tenants.suggestions import effects
 from renda.tenants.suggestions.access import SUBJECT, access_suggestion
+from renda.tenants.suggestions.commitments import access_commitment
 from renda.tenants.suggestions.documents import Documents, with_documents
 from renda.tenants.suggestions.engine import ENGINE, required_text
 from renda.tenants.suggestions.models import Assignment, Commitment, Suggestion
@@ -137,10 +138,7 @@ def fulfillable(session: Session, actor: Principal, tenant: Tenant, commitments:
 def fulfil_commitment(session: Session, actor: Principal, tenant: Tenant, commitment_id: int, *, note: str
                       ) -> Commitment:
     """The unit reports a B-class commitment done ("回头看"); reported already, nothing more happens."""
-    commitment = session.scalars(select(Commitment).where(Commitment.id == commitment_id,
-                                                          Commitment.tenant_id == tenant.id)).first()
-    if commitment is None:
-        raise NotFound("commitment")
+    commitment = access_commitment(session, actor, tenant, commitment_id)
     if commitment.id not in _answers_for(session, actor, tenant, [commitment]):
         raise AccessDenied(Permission.SUGGESTION_REPLY)
     if commitment.fulfilled_at is not None:
