@@ -35,14 +35,20 @@ def counter_of(series: str) -> str:
     return f"{SUBJECT}:{series}"
 
 
+def drafting_deputy(session: Session, actor: Principal, tenant: Tenant) -> Deputy:
+    """The deputy the actor drafts suggestions as in this tenant, or AccessDenied as create_draft answers
+    (the new suggestion's page asks before it offers the form)."""
+    if Permission.SUGGESTION_SUBMIT not in actor.permissions_in(tenant.id):
+        raise AccessDenied(Permission.SUGGESTION_SUBMIT)
+    return active_deputy(session, actor, tenant)
+
+
 def create_draft(session: Session, actor: Principal, tenant: Tenant, *, title: str, content: str,
                  category: str = "", term: int, session_no: int | None, cosigner_ids: Sequence[int] = (),
                  client_token: str | None = None, documents: Documents | None = None) -> Suggestion:
     """A draft by the actor's deputy, with its material; posting the same form twice (one client_token)
     gives one draft. A refused document leaves no draft, and the reverse."""
-    if Permission.SUGGESTION_SUBMIT not in actor.permissions_in(tenant.id):
-        raise AccessDenied(Permission.SUGGESTION_SUBMIT)
-    deputy = active_deputy(session, actor, tenant)
+    deputy = drafting_deputy(session, actor, tenant)
     if client_token:
         earlier = session.scalars(select(Suggestion).where(Suggestion.tenant_id == tenant.id,
                                                            Suggestion.client_token == client_token)).first()

@@ -27,6 +27,7 @@ from renda.tenants.suggestions.drafting import (
     confirm_cosign,
     create_draft,
     discard,
+    drafting_deputy,
     edit_draft,
     remove_attachment,
     series_of,
@@ -49,7 +50,7 @@ from renda.tenants.suggestions.units import (
 __all__ = [
     "CONTACT_WAYS", "DRAFT_STEPS", "EVALUATIONS", "MAX_FILES", "REVIEW_ACTIONS", "STAFF_PERMISSIONS", "SUBJECT",
     "Documents", "Upload", "access_suggestion", "allowed_actions", "assign", "close", "co_unit_opinion",
-    "confirm_cosign", "create_draft", "decide_reassignment", "discard", "edit_draft", "evaluate",
+    "confirm_cosign", "create_draft", "decide_reassignment", "discard", "drafting_deputy", "edit_draft", "evaluate",
     "fulfil_commitment", "fulfillable", "mark_key", "may_see", "overseen", "oversees", "record_contact",
     "remove_attachment", "reply", "request_reassignment", "require_oversight", "require_step", "review",
     "series_of", "submit", "withdraw",

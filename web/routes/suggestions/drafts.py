@@ -12,9 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from renda.platform.access.policy import AccessDenied
 from renda.platform.errors import Conflict, ValidationFailed
-from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
 from renda.tenants.suggestions.models import Attachment
 from renda.tenants.suggestions.workflow import Action
@@ -52,10 +50,10 @@ def _files_sent(files: Files) -> bool:
 
 def _new_page(request: Request, page: SuggestionPage, values: dict[str, Any], errors: Any = None,
               status_code: int = 200) -> Response:
-    if page.viewer.deputy is None:
-        raise AccessDenied(Permission.SUGGESTION_SUBMIT, "the account is not linked to a deputy")
-    deputies = [d for d in page_queries.active_deputies(page.ctx.session, page.ctx.tenant.id, with_account=True)
-                if d[0] != page.viewer.deputy.id]
+    ctx = page.ctx
+    deputy = service.drafting_deputy(ctx.session, ctx.principal, ctx.tenant)  # as the form's post would be refused
+    deputies = [d for d in page_queries.active_deputies(ctx.session, ctx.tenant.id, with_account=True)
+                if d[0] != deputy.id]
     return render(request, "suggestions/new.html", {
         "values": values, "errors": errors or {}, "deputies": deputies, "limits": _limits(request),
         "categories": page_queries.categories_in_use(page.ctx.session, page.ctx.tenant.id),
@@ -65,7 +63,8 @@ def _new_page(request: Request, page: SuggestionPage, values: dict[str, Any], er
 
 @router.get("/t/{slug}/suggestions/new")
 def new_suggestion(request: Request, page: PageDep) -> Response:
-    term = str(page.viewer.deputy.term) if page.viewer.deputy else ""
+    ctx = page.ctx
+    term = str(service.drafting_deputy(ctx.session, ctx.principal, ctx.tenant).term)
     return _new_page(request, page, {"term": term, "session_no": "", "cosigners": [],
                                      "client_token": secrets.token_urlsafe(16)})
 
