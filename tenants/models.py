@@ -3,12 +3,11 @@
 from renda.tenants.deputies.models import Deputy, DeputyImport, DeputyStation
 from renda.tenants.suggestions.models import (
     Assignment,
-    Attachment,
     Commitment,
     Cosigner,
     Reply,
     Suggestion,
 )
 
-__all__ = ["Assignment", "Attachment", "Commitment", "Cosigner", "Deputy", "DeputyImport", "DeputyStation", "Reply",
+__all__ = ["Assignment", "Commitment", "Cosigner", "Deputy", "DeputyImport", "DeputyStation", "Reply",
            "Suggestion"]

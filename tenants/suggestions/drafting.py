@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renda.platform import audit, timeline
+from renda.platform import audit, files, timeline
 from renda.platform.access.policy import AccessDenied, Principal
 from renda.platform.counters import next_number
 from renda.platform.db import utcnow
-from renda.platform.errors import N_, Conflict, Message, NotFound, ValidationFailed, check_all
+from renda.platform.errors import N_, Conflict, Message, ValidationFailed, check_all
 from renda.platform.tenancy.models import Tenant
 from renda.platform.tenancy.service import tenant_root
 from renda.tenants.deputies.models import Deputy
@@ -20,7 +20,7 @@ from renda.tenants.suggestions import effects
 from renda.tenants.suggestions.access import SUBJECT, access_suggestion, active_deputy, deputy_ids_of
 from renda.tenants.suggestions.documents import Documents, with_documents
 from renda.tenants.suggestions.engine import ENGINE, required_text
-from renda.tenants.suggestions.models import Attachment, Cosigner, Suggestion
+from renda.tenants.suggestions.models import Cosigner, Suggestion
 from renda.tenants.suggestions.workflow import Action, Permission, State
 
 DRAFT_STEPS = ("create", "edit")  # documents that came with the draft; a reply's document is the unit's
@@ -140,15 +140,12 @@ def remove_attachment(session: Session, actor: Principal, tenant: Tenant, attach
                       version: int | None) -> Suggestion:
     """The lead deputy takes a document off their draft (a revision of it): it is no longer listed or
     served; the row stays, and the timeline names the file. Only the draft's own documents."""
-    attachment = session.scalars(select(Attachment).where(
-        Attachment.id == attachment_id, Attachment.tenant_id == tenant.id, Attachment.removed_at.is_(None))).first()
-    if attachment is None:
-        raise NotFound("attachment")
-    suggestion = access_suggestion(session, actor, tenant, attachment.suggestion_id)
+    attachment = files.find(session, tenant.id, SUBJECT, attachment_id)
+    suggestion = access_suggestion(session, actor, tenant, attachment.subject_id)
     taken = ENGINE.take(session, actor, suggestion, Action.EDIT, version)
     if attachment.step not in DRAFT_STEPS:
         raise Conflict(Message(N_("Only the draft's own documents can be removed.")))
-    attachment.removed_at, attachment.removed_by = utcnow(), actor.user_id
+    files.remove(attachment, actor.user_id)
     suggestion.updated_at = utcnow()  # a revision: the version moves, so a form opened before is stale
     return ENGINE.done(session, actor, suggestion, taken,
                        {"removed_attachment_id": attachment.id, "filename": attachment.filename})

@@ -128,27 +128,3 @@ class Commitment(TenantOwned, Base):
     due_date: Mapped[dt.date] = mapped_column(Date)
     fulfilled_at: Mapped[dt.datetime | None]
     fulfilment_note: Mapped[str] = mapped_column(Text, default="")
-
-
-class Attachment(TenantOwned, Base):
-    """A document attached to a suggestion or to one of its steps (a reply document, a photo).
-
-    The bytes live under the deployment's attachments folder, named by tenant and content hash;
-    the row says what they are and who may see them (whoever may see the suggestion).
-    """
-
-    __tablename__ = "suggestion_attachments"
-    __table_args__ = (Index("ix_suggestion_attachments_tenant_suggestion", "tenant_id", "suggestion_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    suggestion_id: Mapped[int] = mapped_column(Id, ForeignKey("suggestions.id"))
-    step: Mapped[str] = mapped_column(String(24), default="")  # the action it came with: create, reply …
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # Taken off a draft by its deputy (the timeline says when and by whom); no longer listed or served.
-    removed_at: Mapped[dt.datetime | None]
-    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

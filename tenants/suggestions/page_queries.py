@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from renda.platform import files
 from renda.platform.access.policy import Principal, Target, can
 from renda.platform.access.roles import permissions_of
 from renda.platform.deadlines import Colour, colour
@@ -22,7 +23,7 @@ from renda.platform.timeline import TimelineEvent
 from renda.tenants.congress.roles import Permission, Role
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import service
-from renda.tenants.suggestions.models import Assignment, Attachment, Commitment, Cosigner, Reply, Suggestion
+from renda.tenants.suggestions.models import Assignment, Commitment, Cosigner, Reply, Suggestion
 from renda.tenants.suggestions.queries import colour_expression
 from renda.tenants.suggestions.service import SUBJECT
 from renda.tenants.suggestions.workflow import FINAL_STATES, OPEN_STATES, State
@@ -294,12 +295,9 @@ def detail(session: Session, tenant: Tenant, suggestion: Suggestion, today: dt.d
                   list(units.values()), colour_of(s, today, near))
 
 
-def attachments(session: Session, tenant_id: int, suggestion_id: int) -> list[Attachment]:
+def attachments(session: Session, tenant_id: int, suggestion_id: int) -> list[files.Attachment]:
     """The suggestion's documents, oldest first, in one statement (the caller has checked who sees it)."""
-    return list(session.scalars(select(Attachment).where(Attachment.tenant_id == tenant_id,
-                                                         Attachment.suggestion_id == suggestion_id,
-                                                         Attachment.removed_at.is_(None))
-                                .order_by(Attachment.created_at, Attachment.id)))
+    return files.listed(session, tenant_id, SUBJECT, suggestion_id)
 
 
 def colour_of(suggestion: Suggestion, today: dt.date, near_due_days: int) -> Colour:

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from renda.platform.config import Settings
 from renda.platform.db import Scope, set_scope
 from renda.platform.errors import NotFound, ValidationFailed
+from renda.platform.files import Attachment
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.tenants.deputies.models import Deputy
 from renda.tenants.suggestions import attachments, service
-from renda.tenants.suggestions.models import Attachment
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -82,7 +82,8 @@ def test_wrong_types_empty_and_oversized_files_change_nothing(name: str, data: b
         attachments.attach(session, settings, deputy, tiandong, sid, filename=name, data=data)
     assert "file" in refused.value.errors
     set_scope(session, Scope.system())
-    assert session.scalar(select(func.count()).select_from(Attachment).where(Attachment.suggestion_id == sid)) == 0
+    assert session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.subject_type == "suggestion", Attachment.subject_id == sid)) == 0
     assert not settings.attachments_dir.exists() or not any(settings.attachments_dir.rglob("*"))
 
 

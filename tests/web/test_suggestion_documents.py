@@ -19,11 +19,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from renda.platform.db import Database, Scope
+from renda.platform.files import Attachment
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
 from renda.platform.tenancy.models import Tenant
 from renda.tenants.suggestions import service
-from renda.tenants.suggestions.models import Attachment, Reply, Suggestion
+from renda.tenants.suggestions.models import Reply, Suggestion
 from renda.web import i18n
 
 from web_support import app_settings, linked_deputy, new_client, sign_in
@@ -367,7 +368,8 @@ def draft_fields(client: TestClient, world: SimpleNamespace, title: str) -> dict
 def made(db: Database, title: str) -> list[int]:
     """Attachments of the suggestions titled ``title``: one entry per suggestion, its number of files."""
     with db.session(Scope.system()) as s:
-        return [s.scalar(select(func.count()).select_from(Attachment).where(Attachment.suggestion_id == i)) or 0
+        return [s.scalar(select(func.count()).select_from(Attachment).where(
+                    Attachment.subject_type == "suggestion", Attachment.subject_id == i)) or 0
                 for i in s.scalars(select(Suggestion.id).where(Suggestion.title == title))]
 
 

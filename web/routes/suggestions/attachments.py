@@ -9,19 +9,19 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from renda.platform.config import Settings
 from renda.platform.errors import N_
+from renda.platform.files import Attachment
 from renda.tenants.suggestions import attachments
 from renda.tenants.suggestions.documents import MAX_FILES, Documents, Upload
-from renda.tenants.suggestions.models import Attachment
 from renda.web.deps import TenantDep
+from renda.web.downloads import file_response
 from renda.web.forms import RowId
 
 router = APIRouter()
 
-ACCEPT = ".pdf,.doc,.docx,.jpg,.jpeg,.png,.gif,.webp"  # the file chooser's hint; the content decides
 STEP_LABELS = {"create": N_("With the draft"), "edit": N_("With a revision of the draft"),
                "reply": N_("Reply document")}
 Files = Annotated[list[UploadFile] | None, File()]
@@ -29,7 +29,8 @@ Files = Annotated[list[UploadFile] | None, File()]
 
 def upload_limits(settings: Settings) -> dict[str, Any]:
     """What the file field says it takes."""
-    return {"accept": ACCEPT, "max_files": MAX_FILES, "max_mb": settings.attachment_max_bytes // (1024 * 1024)}
+    return {"accept": attachments.ACCEPTS.extensions, "max_files": MAX_FILES,
+            "max_mb": settings.attachment_max_bytes // (1024 * 1024)}
 
 
 def documents_of(settings: Settings, files: Sequence[UploadFile] | None) -> Documents:
@@ -55,10 +56,5 @@ def download_url(slug: str, attachment: Attachment) -> str:
 @router.get("/t/{slug}/suggestions/attachments/{attachment_id:int}")
 def download(request: Request, ctx: TenantDep, attachment_id: RowId) -> Response:
     """The file, to whoever may see its suggestion; anyone else gets the 404 of a missing one."""
-    stored = attachments.open_attachment(ctx.session, request.app.state.settings, ctx.principal, ctx.tenant,
-                                         attachment_id)
-    return FileResponse(stored.path, media_type=stored.attachment.content_type,
-                        filename=stored.attachment.filename,
-                        # Always a download, never shown in our origin; and no shared cache keeps it.
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache"})
-
+    return file_response(attachments.open_attachment(ctx.session, request.app.state.settings, ctx.principal,
+                                                     ctx.tenant, attachment_id))

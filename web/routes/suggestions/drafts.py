@@ -9,12 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from renda.platform.errors import Conflict, ValidationFailed
+from renda.tenants.suggestions import attachments as suggestion_files
 from renda.tenants.suggestions import page_queries, service
-from renda.tenants.suggestions.models import Attachment
 from renda.tenants.suggestions.workflow import Action
 from renda.web.forms import RowId
 from renda.web.render import render
@@ -160,8 +159,7 @@ def remove_document(request: Request, page: PageDep, attachment_id: RowId, versi
                                                version=version_of(version))
         ctx.session.flush()
     except Conflict as exc:
-        found = ctx.session.scalars(select(Attachment.suggestion_id).where(
-            Attachment.id == attachment_id, Attachment.tenant_id == ctx.tenant.id)).first()
+        found = suggestion_files.suggestion_of(ctx.session, ctx.tenant, attachment_id)
         if found is None or not ctx.session.is_active:
             raise
         return detail_page(request, page, found, conflict=exc.message, status_code=409)

@@ -18,11 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from renda.platform import clock
 from renda.platform.errors import N_, Conflict, Message, ValidationFailed
+from renda.platform.files import Attachment
 from renda.platform.tenancy.settings import REGISTRY, get_setting
 from renda.platform.timeline import TimelineEvent
 from renda.tenants.congress.roles import Permission
 from renda.tenants.suggestions import page_queries, service
-from renda.tenants.suggestions.models import Attachment, Suggestion
+from renda.tenants.suggestions.models import Suggestion
 from renda.tenants.suggestions.workflow import Action, ContactWay, Evaluation, State
 from renda.web import forms
 from renda.web.deps import TenantContext, TenantDep
