@@ -1,7 +1,7 @@
 """attachments: one table for every module's files, keyed by subject like the timeline
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-24 09:00:00.000000
 
 The suggestions' documents move from suggestion_attachments into attachments (subject_type
@@ -19,8 +19,8 @@ from alembic import op
 
 from migrations import rls
 
-revision: str = '0010'
-down_revision: str | None = '0009'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
