@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # unset: messages wait in the outbox. A failed delivery is retried after base·2^(n-1) seconds,
     # at most cap seconds, until max attempts have been made.
     notify_webhook_url: str | None = None
-    # Uploaded documents (suggestions' attachments). Several web processes must share this folder.
+    # Uploaded documents and photos of every module (platform/files). Several web processes share this folder.
     attachments_dir: Path = VAR_DIR / "attachments"
     attachment_max_bytes: int = 10 * 1024 * 1024
     notify_webhook_timeout_seconds: float = 10.0
