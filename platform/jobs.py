@@ -116,6 +116,8 @@ class JobContext:
     settings: Settings
     # language -> an object with gettext(); the web layer passes its catalogs, else msgids stay English.
     translations: Callable[[str], Any] | None = None
+    # (tenant slug, a notification's subject) -> the page's path: the web layer's links, else no link.
+    links: Callable[[str, Any], str | None] | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -127,6 +129,9 @@ class JobContext:
         if self.translations is None:
             return lambda message: message
         return self.translations(language or self.settings.language).gettext
+
+    def link_for(self, tenant_slug: str, subject: Any) -> str | None:
+        return self.links(tenant_slug, subject) if self.links is not None else None
 
 
 class UnknownJob(KeyError):
@@ -141,9 +146,10 @@ class JobQueue:
     """
 
     def __init__(self, settings: Settings, db: Database, *, translations: Callable[[str], Any] | None = None,
-                 registry: Registry = registry, name: str | None = None) -> None:
+                 links: Callable[[str, Any], str | None] | None = None, registry: Registry = registry,
+                 name: str | None = None) -> None:
         self.settings = settings
-        self.context = JobContext(db, settings, translations)
+        self.context = JobContext(db, settings, translations, links)
         self.registry = registry
         self.name = name or settings.jobs_queue
         self.zone = clock.zone(settings.timezone)

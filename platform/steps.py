@@ -22,6 +22,7 @@ from renda.platform import audit, timeline
 from renda.platform.access.policy import AccessDenied, Principal
 from renda.platform.errors import N_, Conflict, Message
 from renda.platform.identity.models import User
+from renda.platform.notify.models import Subject
 from renda.platform.notify.service import Note, notify_many
 
 S = TypeVar("S", bound=str)  # a module's states (a StrEnum)
@@ -162,9 +163,6 @@ class StepEngine(Generic[R, C, S, A, W]):
     def notice_params(self, record: R) -> dict[str, Any]:
         return {}
 
-    def link(self, session: Session, record: R) -> str | None:
-        return None
-
     # -- the engine -------------------------------------------------------------------------------
 
     def state_of(self, record: R) -> S:
@@ -229,10 +227,10 @@ class StepEngine(Generic[R, C, S, A, W]):
         if notice is None or not users:
             return []
         tenant_id = getattr(record, "tenant_id")  # noqa: B009
-        params, link = self.notice_params(record), self.link(session, record)
-        # Told once per step and person: the step's timeline event is the key.
-        notes = [Note(tenant_id, user_id, notice.kind, notice.title, notice.body, f"step:{event.id}", link=link,
-                      params=params) for user_id in sorted(users)]
+        params, subject = self.notice_params(record), Subject(self.subject, getattr(record, "id"))  # noqa: B009
+        # Told once per step and person: the step's timeline event is the key. The web layer links the subject.
+        notes = [Note(tenant_id, user_id, notice.kind, notice.title, notice.body, f"step:{event.id}",
+                      params=params, subject=subject) for user_id in sorted(users)]
         return notify_many(session, notes, outbound=_has_phone)
 
 

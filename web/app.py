@@ -18,7 +18,7 @@ from renda.platform.config import Settings, check_secret_key, get_settings
 from renda.platform.db import Database
 from renda.platform.identity.oidc import OidcClient
 from renda.platform.identity.throttle import LoginThrottle
-from renda.web import errors, i18n
+from renda.web import errors, i18n, links
 from renda.web.csrf import CsrfMiddleware
 from renda.web.modules import install_modules, web_modules
 
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_secret_key(settings)  # the app does not start outside development with the default key
-        queue = jobs.JobQueue(settings, app.state.db, translations=i18n.translations)
+        queue = jobs.JobQueue(settings, app.state.db, translations=i18n.translations, links=links.link_for)
         jobs.install(queue)  # what this process enqueues goes to Redis, or to its own memory
         if queue.in_memory:  # embedded: no `renda worker`, so this process runs the jobs itself
             queue.start()

@@ -9,8 +9,8 @@ declares is there in every process, or in none.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 
 from fastapi import APIRouter
@@ -35,10 +35,15 @@ class NavEntry:
     order: int  # place in the menu: the kernel's pages use 0 and 60-90, modules 10-50
 
 
+PageOf = Callable[[str, int], str]  # (tenant slug, subject id) -> the path of the subject's page
+
+
 @dataclass(frozen=True)
 class WebModule:
     routers: tuple[APIRouter, ...] = ()
     nav: tuple[NavEntry, ...] = ()
+    # subject type -> its page: where notifications about it lead (renda.web.links)
+    links: Mapping[str, PageOf] = field(default_factory=dict)
 
 
 def tenant_modules() -> list[modules.Module]:

@@ -1,7 +1,9 @@
 """Notification (a user's inbox entry) and OutboxMessage (its trip through an outbound gateway).
 
 Texts are stored as English msgids with their parameters and rendered when shown, in the
-reader's language. A notification is also readable and markable by its recipient in a tenant
+reader's language. A notification names what it is about (its subject: a type and an id, in its
+tenant); the web layer turns that into the page to open, so the platform and the business modules
+never write a URL. A notification is also readable and markable by its recipient in a tenant
 outside their visible set (the inbox spans all of a user's tenants); the table's row-level
 security policy says the same (migration 0003).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, inspect, or_
@@ -20,6 +23,14 @@ from renda.platform.errors import Message
 
 CHANNELS = ("sms", "wechat", "webhook")
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a notification is about, e.g. Subject("suggestion", 7) (in the notification's tenant)."""
+
+    type: str
+    id: int
 
 
 class Notification(TenantOwned, Base):
@@ -37,6 +48,10 @@ class Notification(TenantOwned, Base):
     title: Mapped[str] = mapped_column(String(255))  # msgid
     body: Mapped[str] = mapped_column(Text, default="")  # msgid
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)  # for both msgids' %(name)s fields
+    # What it is about; the web layer builds the link (renda.web.links). ``link`` holds a path for those
+    # without a subject (and those written before subjects existed).
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
     link: Mapped[str | None] = mapped_column(String(512))  # a path inside Renda, e.g. /t/tiandong/suggestions/7
     dedupe_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -56,6 +71,12 @@ class Notification(TenantOwned, Base):
             return True
         moved = inspect(self).attrs.tenant_id.history.has_changes()
         return self.id is not None and scope.user_id is not None and self.user_id == scope.user_id and not moved
+
+    @property
+    def subject(self) -> Subject | None:
+        if self.subject_type is None or self.subject_id is None:
+            return None
+        return Subject(self.subject_type, self.subject_id)
 
     def render(self, gettext: Callable[[str], str]) -> tuple[str, str]:
         """Title and body in the language of ``gettext``."""

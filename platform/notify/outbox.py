@@ -6,7 +6,8 @@ status, a refused connection, a timeout) schedules the next attempt after an exp
 until the last allowed attempt marks it failed. On PostgreSQL a message is taken with
 ``SELECT … FOR UPDATE SKIP LOCKED`` and its lock held while it is posted, so concurrent workers
 never post the same message twice; an embedded SQLite database has one process, whose workers
-take turns.
+take turns. The message's link is built by the web layer from its subject (``link_for``, given by
+the process that runs the job), and made absolute with ``settings.public_url``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from renda.platform import jobs
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope, utcnow
 from renda.platform.errors import Message
-from renda.platform.notify.models import FAILED, PENDING, SENT, OutboxMessage
+from renda.platform.notify.models import FAILED, PENDING, SENT, OutboxMessage, Subject
+from renda.platform.tenancy.models import Tenant
 
 log = logging.getLogger("renda.notify")
 
 DELIVER_JOB = "notify.deliver"
 GettextFor = Callable[[str | None], Callable[[str], str]]
+LinkFor = Callable[[str, Subject], str | None]  # (tenant slug, subject) -> a path of the pages, if it has one
 
 _embedded_turns = threading.Lock()
 
@@ -53,7 +56,8 @@ def backoff(attempts: int, settings: Settings) -> dt.timedelta:
 
 
 def deliver_due(db: Database, settings: Settings, *, gettext_for: GettextFor | None = None,
-                now: dt.datetime | None = None, limit: int | None = None) -> DeliveryReport:
+                link_for: LinkFor | None = None, now: dt.datetime | None = None, limit: int | None = None,
+                ) -> DeliveryReport:
     """Deliver the messages due at ``now`` (default: the clock at each message), oldest first.
 
     Without a webhook URL nothing is delivered and the messages wait.
@@ -62,12 +66,13 @@ def deliver_due(db: Database, settings: Settings, *, gettext_for: GettextFor | N
     url = settings.notify_webhook_url
     if not url:
         return report
-    gettext_for = gettext_for or (lambda language: lambda message: message)
+    texts = _Texts(gettext_for or (lambda language: lambda message: message),
+                   link_for or (lambda slug, subject: None))
     postgres = db.engine.dialect.name == "postgresql"
     with httpx.Client(timeout=settings.notify_webhook_timeout_seconds) as client:
         for _ in range(limit or settings.notify_batch_size):
             deliver = _deliver_locked if postgres else _deliver_in_turn
-            outcome = deliver(db, settings, client, url, gettext_for, now or utcnow())
+            outcome = deliver(db, settings, client, url, texts, now or utcnow())
             if outcome is None:
                 break
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -83,17 +88,26 @@ def _next_due(session: Session, now: dt.datetime) -> OutboxMessage | None:
     return session.scalars(stmt).first()
 
 
-def _deliver_locked(db: Database, settings: Settings, client: httpx.Client, url: str, gettext_for: GettextFor,
+@dataclass(frozen=True)
+class _Texts:
+    """How a message's texts and link are made: the web layer's catalogs and page addresses."""
+
+    gettext_for: GettextFor
+    link_for: LinkFor
+
+
+def _deliver_locked(db: Database, settings: Settings, client: httpx.Client, url: str, texts: _Texts,
                     now: dt.datetime) -> str | None:
     """PostgreSQL: the row stays locked from choosing it to recording the answer."""
     with db.session(Scope.system(), write=True) as session:
         message = _next_due(session, now)
         if message is None:
             return None
-        return _record(message, _post(client, url, message, settings, gettext_for), now, settings)
+        return _record(message, _post(client, url, message, _link(session, message, texts), settings, texts),
+                       now, settings)
 
 
-def _deliver_in_turn(db: Database, settings: Settings, client: httpx.Client, url: str, gettext_for: GettextFor,
+def _deliver_in_turn(db: Database, settings: Settings, client: httpx.Client, url: str, texts: _Texts,
                      now: dt.datetime) -> str | None:
     """SQLite: no transaction stays open during the request (it would hold up every writer)."""
     with _embedded_turns:
@@ -101,7 +115,8 @@ def _deliver_in_turn(db: Database, settings: Settings, client: httpx.Client, url
             message = _next_due(session, now)
             if message is None:
                 return None
-        error = _post(client, url, message, settings, gettext_for)
+            link = _link(session, message, texts)
+        error = _post(client, url, message, link, settings, texts)
         with db.session(Scope.system(), write=True) as session:
             return _record(session.get_one(OutboxMessage, message.id), error, now, settings)
 
@@ -110,11 +125,23 @@ class _Undeliverable(Exception):
     """The message cannot be sent as it stands (its texts do not render): retrying will not help."""
 
 
-def _post(client: httpx.Client, url: str, message: OutboxMessage, settings: Settings,
-          gettext_for: GettextFor) -> str | _Undeliverable | None:
+def _link(session: Session, message: OutboxMessage, texts: _Texts) -> str | None:
+    """The page the message is about: from its subject (in its tenant), else the path it was given."""
+    subject = message.payload.get("subject")
+    if isinstance(subject, dict) and subject.get("type") and isinstance(subject.get("id"), int):
+        tenant = session.get(Tenant, message.tenant_id)
+        built = texts.link_for(tenant.slug, Subject(str(subject["type"]), subject["id"])) if tenant else None
+        if built:
+            return built
+    link = message.payload.get("link")
+    return link if isinstance(link, str) and link else None
+
+
+def _post(client: httpx.Client, url: str, message: OutboxMessage, link: str | None, settings: Settings,
+          texts: _Texts) -> str | _Undeliverable | None:
     """None when the gateway took it; else what went wrong."""
     try:
-        body = _body(message, settings, gettext_for)
+        body = _body(message, link, settings, texts.gettext_for)
     except (KeyError, TypeError, ValueError) as exc:
         return _Undeliverable(f"cannot render the message: {exc!r}")
     try:
@@ -141,13 +168,12 @@ def _record(message: OutboxMessage, error: str | _Undeliverable | None, now: dt.
     return "retried"
 
 
-def _body(message: OutboxMessage, settings: Settings, gettext_for: GettextFor) -> dict[str, Any]:
-    """What the gateway receives: the texts rendered in the recipient's language."""
+def _body(message: OutboxMessage, link: str | None, settings: Settings, gettext_for: GettextFor) -> dict[str, Any]:
+    """What the gateway receives: the texts rendered in the recipient's language, the page's address."""
     payload = message.payload
     language = payload.get("language") or settings.language
     gettext = gettext_for(language)
     params = payload.get("params") or {}
-    link = payload.get("link")
     if link and settings.public_url:
         link = settings.public_url.rstrip("/") + link
     return {
@@ -161,6 +187,7 @@ def _body(message: OutboxMessage, settings: Settings, gettext_for: GettextFor) -
         "title": Message(payload["title"], **params).render(gettext),
         "body": Message(payload["body"], **params).render(gettext) if payload.get("body") else "",
         "link": link,
+        "subject": payload.get("subject"),
         "language": language,
         "created_at": message.created_at.isoformat(),
     }
@@ -169,7 +196,7 @@ def _body(message: OutboxMessage, settings: Settings, gettext_for: GettextFor) -
 # Every minute, and at once after a commit that wrote outbox messages (see service.notify).
 @jobs.job(DELIVER_JOB, cron="* * * * *")
 def deliver_job(ctx: jobs.JobContext) -> None:
-    report = deliver_due(ctx.db, ctx.settings, gettext_for=ctx.gettext)
+    report = deliver_due(ctx.db, ctx.settings, gettext_for=ctx.gettext, link_for=ctx.link_for)
     if report:
         log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
 

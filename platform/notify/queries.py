@@ -18,6 +18,7 @@ class InboxEntry:
     notification: Notification
     tenant_name: str
     tenant_name_en: str
+    tenant_slug: str  # the subject's pages are the tenant's
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,20 @@ class InboxPage:
 def inbox(session: Session, user_id: int, page: int = 1, per_page: int = PER_PAGE) -> InboxPage:
     """The user's notifications across their tenants, newest first, in one statement."""
     page = max(page, 1)
-    stmt = (select(Notification, Tenant.name, Tenant.name_en)
+    stmt = (select(Notification, Tenant.name, Tenant.name_en, Tenant.slug)
             .join(Tenant, Tenant.id == Notification.tenant_id)
             .where(Notification.user_id == user_id)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .offset((page - 1) * per_page).limit(per_page + 1))
     rows = session.execute(stmt).all()
-    entries = [InboxEntry(n, name, name_en) for n, name, name_en in rows[:per_page]]
+    entries = [InboxEntry(n, name, name_en, slug) for n, name, name_en, slug in rows[:per_page]]
     return InboxPage(entries, page, has_next=len(rows) > per_page)
+
+
+def entry_of(session: Session, notification: Notification) -> InboxEntry:
+    """One notification (the caller has checked it is the reader's) with its tenant's names."""
+    tenant = session.get_one(Tenant, notification.tenant_id)
+    return InboxEntry(notification, tenant.name, tenant.name_en, tenant.slug)
 
 
 def unread_count(session: Session, user_id: int) -> int:

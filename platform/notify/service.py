@@ -26,7 +26,7 @@ from renda.platform.access.policy import Principal
 from renda.platform.db import utcnow
 from renda.platform.errors import NotFound
 from renda.platform.identity.models import User
-from renda.platform.notify.models import CHANNELS, PENDING, Notification, OutboxMessage
+from renda.platform.notify.models import CHANNELS, PENDING, Notification, OutboxMessage, Subject
 from renda.platform.notify.outbox import DELIVER_JOB
 from renda.platform.numbers import is_id
 
@@ -44,15 +44,17 @@ def notify(
     dedupe_key: str | None = None,
     *,
     params: dict[str, Any] | None = None,
+    subject: Subject | None = None,
     channels: Iterable[str] = ("webhook",),
     now: dt.datetime | None = None,
 ) -> Notification:
     """Put a notification in the user's inbox and queue it for each outbound channel.
 
     ``title`` and ``body`` are English msgids (marked with ``N_``) with ``%(name)s`` fields filled
-    from ``params`` when shown, in the reader's language. With a ``dedupe_key`` the call is
-    idempotent per tenant and user: a second call with the same key returns the first
-    notification and queues nothing more, even when two transactions race.
+    from ``params`` when shown, in the reader's language. ``subject`` names what it is about (the
+    web layer links it to its page); ``link`` is a path for a notification without one. With a
+    ``dedupe_key`` the call is idempotent per tenant and user: a second call with the same key returns
+    the first notification and queues nothing more, even when two transactions race.
 
     Channels: ``sms`` goes to the user's phone (skipped when they have none), ``wechat`` and
     ``webhook`` to their user name, which the gateway maps to its own addresses.
@@ -67,11 +69,12 @@ def notify(
     values = {
         "tenant_id": tenant_id, "user_id": user_id, "kind": kind, "title": title, "body": body,
         "params": dict(params or {}), "link": link, "dedupe_key": dedupe_key, "created_at": now or utcnow(),
+        "subject_type": subject.type if subject else None, "subject_id": subject.id if subject else None,
     }
     notification = _insert_once(session, values)
     if notification is None:  # created before, by this call's twin
         return _existing(session, tenant_id, user_id, dedupe_key)
-    payload = _payload(user, kind, title, body, notification.params, link)
+    payload = _payload(user, kind, title, body, notification.params, link, subject)
     for channel in channels:
         recipient = _recipient(user, channel)
         if not recipient:
@@ -97,6 +100,7 @@ class Note:
     dedupe_key: str
     link: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    subject: Subject | None = None
 
 
 BATCH = 500  # rows per INSERT: well under either database's bound-parameter limit
@@ -125,7 +129,8 @@ def notify_many(session: Session, notes: Sequence[Note], *, channels: Iterable[s
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     new: list[tuple[int, Note]] = []
     rows = [{"tenant_id": n.tenant_id, "user_id": n.user_id, "kind": n.kind, "title": n.title, "body": n.body,
-             "params": dict(n.params), "link": n.link, "dedupe_key": n.dedupe_key, "created_at": created}
+             "params": dict(n.params), "link": n.link, "dedupe_key": n.dedupe_key, "created_at": created,
+             "subject_type": n.subject.type if n.subject else None, "subject_id": n.subject.id if n.subject else None}
             for n in wanted.values()]
     for start in range(0, len(rows), BATCH):
         stmt = (insert(Notification).values(rows[start:start + BATCH])
@@ -134,7 +139,7 @@ def notify_many(session: Session, notes: Sequence[Note], *, channels: Iterable[s
         new += [(i, wanted[(t, u, k or "")]) for i, t, u, k in session.execute(stmt)]
     outbox = [
         {"tenant_id": n.tenant_id, "notification_id": notification_id, "channel": channel, "recipient": recipient,
-         "payload": _payload(users[n.user_id], n.kind, n.title, n.body, dict(n.params), n.link),
+         "payload": _payload(users[n.user_id], n.kind, n.title, n.body, dict(n.params), n.link, n.subject),
          "next_attempt_at": created, "status": PENDING, "attempts": 0, "created_at": created,
          "idempotency_key": _idempotency_key(n.tenant_id, n.user_id, n.dedupe_key, channel)}
         for notification_id, n in new for channel in channels
@@ -150,10 +155,12 @@ def _recipient(user: User, channel: str) -> str | None:
     return user.phone if channel == "sms" else user.username
 
 
-def _payload(user: User, kind: str, title: str, body: str, params: dict[str, Any], link: str | None
-             ) -> dict[str, Any]:
+def _payload(user: User, kind: str, title: str, body: str, params: dict[str, Any], link: str | None,
+             subject: Subject | None) -> dict[str, Any]:
+    """What the delivery job needs later: the texts' msgids and parameters, and the subject it links."""
     return {"user_id": user.id, "username": user.username, "kind": kind, "title": title, "body": body,
-            "params": params, "link": link, "language": user.language}
+            "params": params, "link": link, "language": user.language,
+            "subject": {"type": subject.type, "id": subject.id} if subject else None}
 
 
 def _insert_once(session: Session, values: dict[str, Any]) -> Notification | None:

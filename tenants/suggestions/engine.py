@@ -119,11 +119,6 @@ class SuggestionSteps(StepEngine[Suggestion, Parts, State, Action, Who]):
         return {"number": record.number, "title": record.title,
                 "deadline": record.deadline.isoformat() if record.deadline else ""}
 
-    def link(self, session: Session, record: Suggestion) -> str | None:
-        # A path of the pages, as the deadline sweep's notifications carry; the notification stores a link,
-        # not yet its subject, so the web layer cannot build it at display time.
-        return f"/t/{session.get_one(Tenant, record.tenant_id).slug}/suggestions/{record.id}"
-
 
 ENGINE = SuggestionSteps(workflow.FLOW, State)
 

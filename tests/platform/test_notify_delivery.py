@@ -32,7 +32,7 @@ from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.errors import N_
 from renda.platform.identity.models import User
-from renda.platform.notify.models import Notification, OutboxMessage
+from renda.platform.notify.models import Notification, OutboxMessage, Subject
 from renda.platform.notify.outbox import backoff, deliver_due
 from renda.platform.notify.service import notify
 
@@ -118,12 +118,13 @@ def messages(db: Database, cast: Any) -> Iterator[Callable[..., list[str]]]:
     made: list[int] = []
 
     def make(n: int = 1, due: dt.datetime | None = T0, title: str = N_("Suggestion %(number)s is overdue"),
-             **params: Any) -> list[str]:
+             subject: str | None = None, **params: Any) -> list[str]:
         tag = secrets.token_hex(4)
         with db.session(Scope.system()) as session:
             ids = [notify(session, cast.tenant.tiandong, cast.user.tiandong_deputy, "suggestion.overdue", title,
-                          "", f"/t/tiandong/suggestions/{i}", f"test:{tag}:{i}",
-                          params=params or {"number": str(i)}).id for i in range(n)]
+                          "", None if subject else f"/t/tiandong/suggestions/{i}", f"test:{tag}:{i}",
+                          params=params or {"number": str(i)}, subject=Subject(subject, i) if subject else None,
+                          ).id for i in range(n)]
             made.extend(ids)
             if due is not None:
                 session.execute(update(OutboxMessage).where(OutboxMessage.notification_id.in_(ids))
@@ -229,6 +230,21 @@ def test_the_gateway_gets_the_texts_in_the_recipients_language(
     [call] = receiver.of(key)
     assert call.body["title"] == "第2026-7号建议已超期" and call.body["language"] == "zh_CN"
     assert call.body["link"] == "https://renda.example.gov.cn/t/tiandong/suggestions/0"
+
+
+def test_the_link_is_built_from_the_subject_by_the_web_layers_pages(
+        db: Database, settings: Settings, receiver: Receiver, messages: Any, cast: Any) -> None:
+    """The notification names its subject; the process that delivers it knows which page shows it."""
+    keys = messages(2, subject="record")
+    [unknown] = messages(subject="no_pages")
+    pages = {"record": lambda slug, subject: f"/t/{slug}/records/{subject.id}"}
+    deliver_due(db, settings.model_copy(update={"public_url": "https://renda.example.gov.cn"}), now=T0,
+                link_for=lambda slug, subject: pages[subject.type](slug, subject) if subject.type in pages else None)
+    bodies = [receiver.of(key)[0].body for key in keys]
+    assert [b["link"] for b in bodies] == [f"https://renda.example.gov.cn/t/{cast.slug.tiandong}/records/{i}"
+                                           for i in range(2)]
+    assert [b["subject"] for b in bodies] == [{"type": "record", "id": i} for i in range(2)]
+    assert receiver.of(unknown)[0].body["link"] is None  # a type without pages: no link, still delivered
 
 
 def test_a_message_whose_text_cannot_be_rendered_fails_without_being_sent(

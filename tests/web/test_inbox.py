@@ -19,7 +19,7 @@ from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.errors import N_
 from renda.platform.identity import service as identity
-from renda.platform.notify.models import Notification, OutboxMessage
+from renda.platform.notify.models import Notification, OutboxMessage, Subject
 from renda.platform.notify.service import notify
 from renda.platform.tenancy.models import Tenant
 from renda.web.app import create_app
@@ -45,14 +45,16 @@ def people(db: Database, cast: Any) -> SimpleNamespace:
 
 @pytest.fixture
 def notes(db: Database) -> Iterator[Callable[..., int]]:
-    """``notes(user_id, tenant_id, minutes_ago, link=None)``: a committed notification, removed afterwards."""
+    """``notes(user_id, tenant_id, minutes_ago, link=None, subject=None)``: a committed notification, removed
+    afterwards."""
     made: list[int] = []
     start = dt.datetime.now(dt.UTC)
 
-    def make(user_id: int, tenant_id: int, minutes_ago: int, link: str | None = None) -> int:
+    def make(user_id: int, tenant_id: int, minutes_ago: int, link: str | None = None,
+             subject: Subject | None = None) -> int:
         with db.session(Scope.system()) as s:
             n = notify(s, tenant_id, user_id, "suggestion.overdue", HELLO, "", link, None,
-                       params={"number": f"N{minutes_ago}"}, channels=(),
+                       params={"number": f"N{minutes_ago}"}, subject=subject, channels=(),
                        now=start - dt.timedelta(minutes=minutes_ago))
             made.append(n.id)
             return n.id
@@ -150,6 +152,18 @@ def test_opening_a_notification_marks_it_read_and_goes_where_it_points(
     assert page.count('name="open"') == 1  # ... and none where the link leads outside Renda
     response = post(client, f"/inbox/{offsite}/read", open="true")
     assert response.headers["location"] == "/inbox"
+
+
+def test_a_notification_about_a_suggestion_opens_its_page_in_the_notifications_tenant(
+        client: TestClient, people: SimpleNamespace, notes: Any, cast: Any) -> None:
+    """The notification names its subject; the web layer knows the page (and a type without pages has none)."""
+    about = notes(people.bob.id, cast.tenant.tiandong, 1, subject=Subject("suggestion", 42))
+    notes(people.bob.id, cast.tenant.tiandong, 2, subject=Subject("no_pages_yet", 7))
+    login(client, people.bob.username)
+    assert client.get("/inbox").text.count('name="open"') == 1
+    response = post(client, f"/inbox/{about}/read", open="true")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/t/{cast.slug.tiandong}/suggestions/42"
 
 
 def test_another_users_notification_answers_404_and_stays_unread(

@@ -21,7 +21,7 @@ from renda.platform.tenancy import queries as tenancy_queries
 from renda.platform.tenancy.service import get_tenant_by_slug
 from renda.tenants.demo import DemoSummary, load_demo
 from renda.tenants.demo_scale import ScaleSummary, generate
-from renda.web import i18n
+from renda.web import i18n, links
 from renda.web.cli.accounts import tenant_app, user_app
 from renda.web.cli.common import ROLE_LABELS, cli_errors, console, database_of, database_url, fail, require_schema
 from renda.web.cli.keycloak import keycloak_app
@@ -204,7 +204,7 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with cli_errors():
         db = Database(settings)
-        queue = jobs.JobQueue(settings, db, translations=i18n.translations)
+        queue = jobs.JobQueue(settings, db, translations=i18n.translations, links=links.link_for)
         try:
             require_schema(db)
             names = ", ".join(sorted(spec.name for spec in queue.registry.specs()))

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from renda.platform.notify import queries, service
 from renda.platform.notify.queries import InboxEntry
-from renda.web import i18n
+from renda.web import i18n, links
 from renda.web.deps import PrincipalDep, SessionDep
 from renda.web.forms import RowId
 from renda.web.render import render
@@ -32,18 +32,11 @@ class EntryView:
     unread: bool
 
 
-def _local_path(link: str | None) -> str | None:
-    """Only paths inside Renda are followed: a stored link never sends anyone elsewhere."""
-    if link and link.startswith("/") and not link.startswith(("//", "/\\")):
-        return link
-    return None
-
-
 def _view(entry: InboxEntry, language: str) -> EntryView:
     n = entry.notification
     title, body = n.render(i18n.gettext)
     tenant = entry.tenant_name_en if language != "zh_CN" and entry.tenant_name_en else entry.tenant_name
-    return EntryView(id=n.id, title=title, body=body, link=_local_path(n.link), tenant=tenant,
+    return EntryView(id=n.id, title=title, body=body, link=links.notification_link(entry.tenant_slug, n), tenant=tenant,
                      at=n.created_at, unread=n.read_at is None)
 
 
@@ -73,5 +66,7 @@ def read(session: SessionDep, principal: PrincipalDep, notification_id: RowId,
          page: Annotated[int, Form(ge=1, le=100_000)] = 1, open: Annotated[bool, Form()] = False) -> Response:
     """Mark one notification read; with ``open`` go on to what it is about."""
     notification = service.mark_read(session, principal, notification_id)
-    target = _local_path(notification.link) if open else None
+    target = None
+    if open:
+        target = links.notification_link(queries.entry_of(session, notification).tenant_slug, notification)
     return RedirectResponse(target, status_code=303) if target else _back(page)

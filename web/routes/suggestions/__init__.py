@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from renda.platform.errors import N_
 from renda.tenants.congress.roles import Permission
+from renda.tenants.suggestions.access import SUBJECT
 from renda.web.modules import NavEntry, WebModule
 from renda.web.routes.suggestions import actions, api, attachments, board, drafts, pages
 
@@ -12,4 +13,5 @@ WEB = WebModule(
     # The board's fixed paths come before the pages' /suggestions/{id}.
     routers=(board.router, pages.router, actions.router, drafts.router, attachments.router, api.router),
     nav=(NavEntry("suggestions", N_("Suggestions"), Permission.TENANT_VIEW, 20),),
+    links={SUBJECT: pages.suggestion_path},
 )

@@ -34,6 +34,11 @@ from renda.web.routes.suggestions.attachments import STEP_LABELS, download_url, 
 
 router = APIRouter()
 
+
+def suggestion_path(tenant_slug: str, suggestion_id: int) -> str:
+    """A suggestion's page: where its notifications (reminders, steps) lead."""
+    return f"/t/{tenant_slug}/suggestions/{suggestion_id}"
+
 STATE_LABELS = {
     State.DRAFT: N_("Draft"),
     State.SUBMITTED: N_("Awaiting review"),
