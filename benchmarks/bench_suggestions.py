@@ -284,13 +284,15 @@ def measure_queries(urls: dict[str, str], requests: int) -> dict[str, Any]:
 
 def measure_sweep(urls: dict[str, str]) -> dict[str, Any]:
     """Two sweeps under the system scope, each in its own transaction (commit included)."""
+    from renda.platform import clock
     from renda.platform.db import Database, Scope
+    from renda.platform.deadline_sweep import sweep
     from renda.tenants.suggestions.models import Suggestion
-    from renda.tenants.suggestions.sweep import sweep
+    from renda.tenants.suggestions.sweep import SOURCE
     from renda.tenants.suggestions.workflow import OPEN_STATES
 
     db = Database(url=urls["app"])
-    today = dt.date.today()
+    today = clock.today()
     runs = []
     try:
         with db.session(Scope.system()) as session:
@@ -299,7 +301,7 @@ def measure_sweep(urls: dict[str, str]) -> dict[str, Any]:
         for _ in range(2):
             started = time.perf_counter()
             with db.session(Scope.system()) as session:
-                result = sweep(session, today)
+                result = sweep(session, today, only=[SOURCE])
             runs.append({"seconds": round(time.perf_counter() - started, 2), "reminded": result.reminded,
                          "escalated": result.escalated})
     finally:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from renda.platform import jobs
+from renda.platform import deadline_sweep, jobs
 from renda.platform.access import roles
+from renda.platform.deadline_sweep import DeadlineSource
 from renda.platform.tenancy import settings
 
 
@@ -27,7 +27,7 @@ class Module:
     roles: tuple[roles.RoleSpec, ...] = ()
     permissions: tuple[str, ...] = ()  # the permissions this module defines
     grants: Mapping[str, Iterable[str]] = field(default_factory=dict)  # role -> permissions it adds to the role
-    deadline_sources: tuple[Any, ...] = ()  # what the one deadline sweep goes over (platform.deadlines)
+    deadline_sources: tuple[DeadlineSource, ...] = ()  # what the one deadline sweep goes over
 
 
 _installed: dict[str, Module] = {}
@@ -49,6 +49,8 @@ def install(modules: Sequence[Module]) -> None:
         settings.register(*module.settings)
         for func in module.jobs:
             jobs.registry.add(jobs.spec_of(func))
+        for source in module.deadline_sources:
+            deadline_sweep.register(source)
         _installed[module.name] = module
 
 

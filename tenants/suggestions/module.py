@@ -5,14 +5,14 @@ from __future__ import annotations
 from renda.platform.modules import Module
 from renda.tenants.congress.roles import Permission, Role
 from renda.tenants.suggestions.settings import SETTINGS
-from renda.tenants.suggestions.sweep import sweep_job
+from renda.tenants.suggestions.sweep import SOURCE
 
 P = Permission
 
 MODULE = Module(
     name="suggestions",
     settings=SETTINGS,
-    jobs=(sweep_job,),
+    deadline_sources=(SOURCE,),
     grants={
         Role.CONGRESS_ADMIN: {P.SUGGESTION_REVIEW, P.SUGGESTION_ASSIGN, P.SUGGESTION_SUPERVISE},
         Role.CONGRESS_LEADER: {P.SUGGESTION_SUPERVISE},

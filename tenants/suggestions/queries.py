@@ -67,14 +67,20 @@ class Board:
         return max(1, -(-self.total // self.per_page))
 
 
+def deadline_runs() -> Any:
+    """A suggestion's deadline runs while it is open (from assignment to the reply); the sweep, the board
+    and the figures share this."""
+    return Suggestion.state.in_(OPEN)
+
+
 def colour_expression(today: dt.date, near_due_days: int) -> Any:
     """red / yellow / green / none in SQL: the platform's rule, on the deadline of an open suggestion."""
-    return colour_sql(Suggestion.deadline, today, near_due_days, running=Suggestion.state.in_(OPEN))
+    return colour_sql(Suggestion.deadline, today, near_due_days, running=deadline_runs())
 
 
 def overdue_expression(today: dt.date) -> Any:
     """An open suggestion past its deadline (red), for the figures' sums."""
-    return overdue_sql(Suggestion.deadline, today, running=Suggestion.state.in_(OPEN))
+    return overdue_sql(Suggestion.deadline, today, running=deadline_runs())
 
 
 def board_for(session: Session, actor: Principal, tenant: Tenant, wanted: BoardFilter,

@@ -1,4 +1,5 @@
-"""The deadline sweep reminds before the deadline and escalates after it, once each, on real Redis too."""
+"""The deadline sweep reminds before the deadline and escalates after it, once each, on real Redis too;
+its notifications name the suggestion, and the web layer links them to its page."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from renda.platform import jobs
+from renda.platform import deadline_sweep, jobs
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope, set_scope
 from renda.platform.identity import service as identity
 from renda.platform.identity.principal import load_principal
-from renda.platform.notify.models import Notification
+from renda.platform.notify.models import Notification, Subject
 from renda.platform.tenancy.models import Tenant
 from renda.tenants.deputies.models import Deputy
-from renda.tenants.suggestions import service, sweep
+from renda.tenants.suggestions import service
+from renda.tenants.suggestions.models import Suggestion
+from renda.tenants.suggestions.sweep import SOURCE
 
 TODAY = dt.date(2026, 11, 23)
 DEADLINE = dt.date(2027, 2, 23)
@@ -66,21 +69,34 @@ def test_yellow_reminds_the_unit_and_red_escalates_to_office_and_leader_once_eac
     session.flush()
     set_scope(session, Scope.system())
     # What other tests left in the shared database is swept too: the counts are of this suggestion's.
-    sweep.sweep(session, DEADLINE - dt.timedelta(days=30))
+    deadline_sweep.sweep(session, DEADLINE - dt.timedelta(days=30))
     assert sent(session, sid) == []  # still green
-    assert sweep.sweep(session, DEADLINE - dt.timedelta(days=10)).reminded >= 1
-    sweep.sweep(session, DEADLINE - dt.timedelta(days=9))  # once
+    assert deadline_sweep.sweep(session, DEADLINE - dt.timedelta(days=10)).reminded >= 1
+    deadline_sweep.sweep(session, DEADLINE - dt.timedelta(days=9))  # once
     assert sent(session, sid) == [(cast.user.tiandong_handler, "suggestion.due_soon")]
 
-    result = sweep.sweep(session, DEADLINE + dt.timedelta(days=1))
+    result = deadline_sweep.sweep(session, DEADLINE + dt.timedelta(days=1))
     overdue = {u for u, k in sent(session, sid) if k == "suggestion.overdue"}
-    sweep.sweep(session, DEADLINE + dt.timedelta(days=2))
+    deadline_sweep.sweep(session, DEADLINE + dt.timedelta(days=2))
     assert {u for u, k in sent(session, sid) if k == "suggestion.overdue"} == overdue  # once
     assert len(sent(session, sid)) == 1 + len(overdue)
     # The unit, the supervising leader and the county's office (other tests may add more staff there).
     assert {cast.user.tiandong_handler, cast.user.tiandong_admin, cast.user.tiandong_leader} <= overdue
     assert cast.user.city_admin not in overdue and cast.user.pingguo_admin not in overdue
     assert result.escalated >= len(overdue)
+
+
+def test_a_reminder_names_its_suggestion_and_leaves_the_address_to_the_pages(open_session: Any, cast: Any) -> None:
+    session = open_session(Scope.system())
+    sid = assigned_suggestion(session, cast)
+    set_scope(session, Scope.system())
+    deadline_sweep.sweep(session, DEADLINE - dt.timedelta(days=3), only=[SOURCE])
+    note = session.scalars(select(Notification).where(Notification.dedupe_key.like(f"suggestion:{sid}:%"))).one()
+    assert note.subject == Subject("suggestion", sid) and note.link is None
+    number = session.get_one(Suggestion, sid).number
+    assert note.params == {"number": number, "deadline": DEADLINE.isoformat(), "title": "关于改善乡村道路的建议"}
+    assert note.render(lambda m: m) == (f"Suggestion No. {number} is due on {DEADLINE.isoformat()}",
+                                         "“关于改善乡村道路的建议”: please reply before the deadline.")
 
 
 def test_answered_suggestions_are_left_alone(open_session: Any, cast: Any) -> None:
@@ -92,7 +108,7 @@ def test_answered_suggestions_are_left_alone(open_session: Any, cast: Any) -> No
     service.reply(session, load_principal(session, cast.user.tiandong_handler), tiandong, sid, reply_class="A",
                   content="已解决", signed_by="李局长", version=s.version, today=TODAY)
     set_scope(session, Scope.system())
-    sweep.sweep(session, DEADLINE + dt.timedelta(days=5))
+    deadline_sweep.sweep(session, DEADLINE + dt.timedelta(days=5))
     assert sent(session, sid) == []
 
 
@@ -101,7 +117,7 @@ def queue(database_url: str, redis_url: str | None, db: Database) -> Iterator[jo
     name = f"test_sweep_{secrets.token_hex(4)}"
     settings = Settings(database_url=database_url, redis_url=redis_url, jobs_queue=name, jobs_workers=1)
     registry = jobs.Registry()
-    registry.register(sweep.JOB, sweep.sweep_job)
+    registry.register(deadline_sweep.JOB, deadline_sweep.sweep_job)
     q = jobs.JobQueue(settings, db, registry=registry)
     jobs.install(q)
     yield q
@@ -122,7 +138,7 @@ def test_the_sweep_job_runs_on_the_worker(queue: jobs.JobQueue, db: Database, ca
     """On PostgreSQL the job goes through Redis to the worker; embedded, through the in-process queue."""
     with db.session(Scope.system()) as session:
         sid = assigned_suggestion(session, cast)
-    jobs.enqueue(sweep.JOB, today=(DEADLINE + dt.timedelta(days=1)).isoformat())
+    jobs.enqueue(deadline_sweep.JOB, today=(DEADLINE + dt.timedelta(days=1)).isoformat())
     queue.start()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event
 
-from renda.platform import jobs
+from renda.platform import deadline_sweep, jobs
 from renda.platform.config import Settings
 from renda.platform.db import Database, Scope
 from renda.platform.errors import N_
@@ -22,6 +22,7 @@ from renda.platform.identity import service as identity
 from renda.platform.notify.models import Notification, OutboxMessage, Subject
 from renda.platform.notify.service import notify
 from renda.platform.tenancy.models import Tenant
+from renda.web import links
 from renda.web.app import create_app
 
 PASSWORD = "inbox-pass-1"
@@ -164,6 +165,11 @@ def test_a_notification_about_a_suggestion_opens_its_page_in_the_notifications_t
     response = post(client, f"/inbox/{about}/read", open="true")
     assert response.status_code == 303
     assert response.headers["location"] == f"/t/{cast.slug.tiandong}/suggestions/42"
+
+
+def test_every_source_of_deadlines_notifies_about_something_with_a_page() -> None:
+    assert {source.subject_type for source in deadline_sweep.sources()} <= links.registered()
+    assert deadline_sweep.sources(), "the app registers the suggestions' deadlines"
 
 
 def test_another_users_notification_answers_404_and_stays_unread(
