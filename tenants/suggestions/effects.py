@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from renda.platform.deadlines import is_overdue
 from renda.tenants.suggestions.models import Assignment, Commitment, Cosigner, Reply, Suggestion
 from renda.tenants.suggestions.workflow import Action, Evaluation, ReplyClass
 
@@ -87,7 +88,7 @@ def replied(s: Suggestion, *, unit_id: int, reply_class: str, content: str, sign
             make: Callable[..., Reply] = Reply, make_commitment: Callable[..., Commitment] = Commitment
             ) -> tuple[Reply, Commitment | None, Data]:
     """答复 in the current round; on time when given by the deadline. A class B reply's promise is tracked."""
-    on_time = s.deadline is None or today <= s.deadline
+    on_time = not is_overdue(s.deadline, today)  # the board's red, from the same rule
     reply = make(tenant_id=s.tenant_id, suggestion_id=s.id, handling_unit_id=unit_id, round=s.round,
                   reply_class=reply_class, content=content, signed_by=signed_by, replied_by=by, replied_at=at,
                   on_time=on_time)
