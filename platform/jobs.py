@@ -6,7 +6,7 @@ workers and the scheduler; without it (the embedded default) the queue is in mem
 process runs them in threads of its own. A job is called as ``func(ctx, **kwargs)`` with a
 :class:`JobContext`, whose ``session()`` opens a transaction of its own under the system scope.
 
-A module marks its job functions with ``@jobs.job("suggestions.sweep_deadlines", cron="*/15 * * * *")``
+A module marks its job functions with ``@jobs.job("deadlines.sweep", cron="*/15 * * * *")``
 and lists them in its declaration (``renda.platform.modules.Module.jobs``); installing the deployment's
 modules registers them, so the web app and ``renda worker``, which install the same list, know the
 same jobs. Marking registers nothing by itself: a job no module declares never runs, and the test of
