@@ -223,6 +223,22 @@ def mark_read(session: Session, actor: Principal, notification_id: int, now: dt.
     return notification
 
 
+def mark_read_with_its_subject(session: Session, actor: Principal, notification_id: int,
+                               now: dt.datetime | None = None) -> Notification:
+    """Mark one notification read, and the actor's other unread ones about the same subject in the same
+    tenant: opening the record shows what each of them told."""
+    notification = mark_read(session, actor, notification_id, now)
+    subject = notification.subject
+    if subject is not None:
+        session.execute(update(Notification)
+                        .where(Notification.user_id == actor.user_id, Notification.tenant_id == notification.tenant_id,
+                               Notification.subject_type == subject.type, Notification.subject_id == subject.id,
+                               Notification.read_at.is_(None))
+                        .values(read_at=notification.read_at)
+                        .execution_options(synchronize_session="fetch"))
+    return notification
+
+
 def mark_all_read(session: Session, actor: Principal, now: dt.datetime | None = None) -> int:
     """Mark every unread notification of the actor read, in all their tenants; returns how many."""
     stmt = (update(Notification)

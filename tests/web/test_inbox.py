@@ -53,7 +53,7 @@ def notes(db: Database) -> Iterator[Callable[..., int]]:
 
     def make(user_id: int, tenant_id: int, minutes_ago: int, link: str | None = None,
              subject: Subject | None = None) -> int:
-        with db.session(Scope.system()) as s:
+        with db.session(Scope.system(), write=True) as s:  # SQLite: waits its turn behind the app's writers
             n = notify(s, tenant_id, user_id, "suggestion.overdue", HELLO, "", link, None,
                        params={"number": f"N{minutes_ago}"}, subject=subject, channels=(),
                        now=start - dt.timedelta(minutes=minutes_ago))
@@ -165,6 +165,24 @@ def test_a_notification_about_a_suggestion_opens_its_page_in_the_notifications_t
     response = post(client, f"/inbox/{about}/read", open="true")
     assert response.status_code == 303
     assert response.headers["location"] == f"/t/{cast.slug.tiandong}/suggestions/42"
+
+
+def test_notifications_about_one_record_are_grouped_and_opening_it_reads_them_all(
+        client: TestClient, people: SimpleNamespace, notes: Any, cast: Any, db: Database) -> None:
+    assigned = notes(people.cat.id, cast.tenant.tiandong, 30, subject=Subject("suggestion", 77))
+    other = notes(people.cat.id, cast.tenant.tiandong, 20, subject=Subject("suggestion", 78))
+    reminded = notes(people.cat.id, cast.tenant.tiandong, 10, subject=Subject("suggestion", 77))
+    elsewhere = notes(people.cat.id, cast.tenant.pingguo, 5, subject=Subject("suggestion", 77))  # another county's
+    login(client, people.cat.username)
+    page = client.get("/inbox").text
+    # Newest group first; in a group, newest first; one Open per record.
+    assert [i for i, _ in entries(page)] == [elsewhere, reminded, assigned, other]
+    assert page.count('name="open"') == 3
+    cards = page.split('<li class="card')[1:]
+    assert [len(re.findall(r'id="notification-', card)) for card in cards] == [1, 2, 1]
+    response = post(client, f"/inbox/{reminded}/read", open="true")
+    assert response.headers["location"] == f"/t/{cast.slug.tiandong}/suggestions/77"
+    assert [unread_in_db(db, i) for i in (assigned, reminded, other, elsewhere)] == [False, False, True, True]
 
 
 def test_every_source_of_deadlines_notifies_about_something_with_a_page() -> None:
